@@ -1,0 +1,60 @@
+"""From polyhedra to triangle meshes: the public ``triangulate`` and ``decode_meshblob``.
+
+Output meshes are in the element's local frame, millimetres, Z up, with
+triangles counter-clockwise seen from outside (design.md §2).
+"""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import numpy as np
+
+from . import _backend
+from ._limits import Limits
+from ._model import Mesh, Polyhedron
+
+__all__ = ["decode_meshblob", "triangulate"]
+
+
+def triangulate(poly: Polyhedron, *, limits: Optional[Limits] = None) -> Mesh:
+    """Triangulate a decoded polyhedron.
+
+    Returns a Mesh whose ``vertices`` are the polyhedron's points (shared, so a
+    closed solid stays watertight; local frame, mm, Z up), ``faces`` (m, 3)
+    uint32 counter-clockwise from outside, ``face_source`` the polyhedron face
+    of each triangle, and for a wire polyhedron (edges, no faces) its edges
+    as ``lines``. Faces may hold several loops (holes, in any order) and be
+    non-convex. Raises DecodeError naming the face and element on broken loops.
+    """
+    if poly.n_faces == 0:
+        return Mesh(
+            poly.points,
+            np.zeros((0, 3), dtype=np.uint32),
+            np.zeros(0, dtype=np.int32),
+            poly.edges.astype(np.uint32),
+            rgba=poly.rgba,
+            id=poly.id,
+            polyeder_type=poly.polyeder_type,
+        )
+    faces, face_source = _backend.get("triangulate").triangulate(
+        poly.points, poly.edges, poly.face_edges, poly.face_offsets, element_id=poly.id, limits=limits
+    )
+    return Mesh(poly.points, faces, face_source, rgba=poly.rgba, id=poly.id, polyeder_type=poly.polyeder_type)
+
+
+def decode_meshblob(
+    picture: Union[str, bytes],
+    *,
+    compress: Union[bool, int, None] = True,
+    element_id: Optional[str] = None,
+    limits: Optional[Limits] = None,
+) -> Mesh:
+    """Decode a meshblob ``picture`` (base64 of gzip of MS-NRBF) straight to triangles.
+
+    Equivalent to ``triangulate(decode_polyhedron(picture, ...))``: vertices in
+    the element's local frame, mm, Z up; apply the element's ``matrix``
+    (``decode_matrix``) for world coordinates. Errors name ``element_id``
+    when given (else the id found in the payload, once decoded).
+    """
+    poly = _backend.get("nrbf").decode_polyhedron(picture, compress=compress, element_id=element_id, limits=limits)
+    return triangulate(poly, limits=limits)
