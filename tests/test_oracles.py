@@ -34,7 +34,7 @@ def test_meshblob_volumes_equal_quantity_volume(use_impl):
 
 def test_every_sample_is_a_closed_positive_solid(use_impl):
     for el in meshblob_elements():
-        mesh = bimgeo.decode_meshblob(el["attributes"]["geometry"]["picture"])
+        mesh = bimgeo.decode_meshblob(el["attributes"]["geometry"]["picture"], element_id=el["id"])
         assert mesh.id == el["id"]
         assert mesh.is_watertight()
         assert mesh.volume > 0

@@ -16,7 +16,7 @@ from ._model import Mesh, Polyhedron
 __all__ = ["decode_meshblob", "triangulate"]
 
 
-def triangulate(poly: Polyhedron, *, limits: Optional[Limits] = None) -> Mesh:
+def triangulate(poly: Polyhedron, *, limits: Optional[Limits] = None, element_id: Optional[str] = None) -> Mesh:
     """Triangulate a decoded polyhedron.
 
     Returns a Mesh whose ``vertices`` are the polyhedron's points (shared, so a
@@ -25,7 +25,9 @@ def triangulate(poly: Polyhedron, *, limits: Optional[Limits] = None) -> Mesh:
     of each triangle, and for a wire polyhedron (edges, no faces) its edges
     as ``lines``. Faces may hold several loops (holes, in any order) and be
     non-convex. Raises DecodeError naming the face and element on broken loops.
+    ``element_id`` overrides ``poly.id`` as the mesh id and in errors.
     """
+    mesh_id = element_id if element_id is not None else poly.id
     if poly.n_faces == 0:
         return Mesh(
             poly.points,
@@ -33,13 +35,13 @@ def triangulate(poly: Polyhedron, *, limits: Optional[Limits] = None) -> Mesh:
             np.zeros(0, dtype=np.int32),
             poly.edges.astype(np.uint32),
             rgba=poly.rgba,
-            id=poly.id,
+            id=mesh_id,
             polyeder_type=poly.polyeder_type,
         )
     faces, face_source = _backend.get("triangulate").triangulate(
-        poly.points, poly.edges, poly.face_edges, poly.face_offsets, element_id=poly.id, limits=limits
+        poly.points, poly.edges, poly.face_edges, poly.face_offsets, element_id=mesh_id, limits=limits
     )
-    return Mesh(poly.points, faces, face_source, rgba=poly.rgba, id=poly.id, polyeder_type=poly.polyeder_type)
+    return Mesh(poly.points, faces, face_source, rgba=poly.rgba, id=mesh_id, polyeder_type=poly.polyeder_type)
 
 
 def decode_meshblob(
@@ -53,8 +55,10 @@ def decode_meshblob(
 
     Equivalent to ``triangulate(decode_polyhedron(picture, ...))``: vertices in
     the element's local frame, mm, Z up; apply the element's ``matrix``
-    (``decode_matrix``) for world coordinates. Errors name ``element_id``
-    when given (else the id found in the payload, once decoded).
+    (``decode_matrix``) for world coordinates. ``element_id`` (the id of the
+    element in the response) names the element in errors and becomes the
+    mesh's ``id``: the payload's own Guid is all zeros in every sample seen.
     """
     poly = _backend.get("nrbf").decode_polyhedron(picture, compress=compress, element_id=element_id, limits=limits)
-    return triangulate(poly, limits=limits)
+    mesh = triangulate(poly, limits=limits, element_id=element_id)
+    return mesh

@@ -198,6 +198,31 @@ class Polyhedron:
         self.id = str(id)
         self.wire = wire
 
+    @classmethod
+    def from_mesh(
+        cls,
+        vertices: npt.ArrayLike,
+        polygons: Any,
+        *,
+        rgba: Optional[RGBA] = None,
+        polyeder_type: int = 0x1003,
+        id: Optional[str] = None,
+    ) -> "Polyhedron":
+        """Build a polyhedron from vertices and polygon loops, as the server would store it.
+
+        vertices: (n, 3) element-local mm, Z up. polygons: one entry per face,
+        either a loop of 0-based vertex indices or a list of loops (outer
+        boundary and holes). Loops are kept as given: meshblob winding is
+        the outer loop clockwise seen from outside (design.md §2, §6).
+        Undirected edges are shared between faces (a face refers to an
+        edge walked backwards with a negative reference); list capacities
+        and versions are what .NET's List.Add leaves. rgba (0..255) goes
+        to ``m_Radius`` counters -1..-4; id defaults to the zero GUID.
+        """
+        from ._encode import polyhedron_from_mesh
+
+        return polyhedron_from_mesh(vertices, polygons, rgba=rgba, polyeder_type=polyeder_type, id=id)
+
     @property
     def n_faces(self) -> int:
         """Number of faces."""
