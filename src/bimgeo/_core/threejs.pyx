@@ -1,0 +1,1068 @@
+# cython: language_level=3
+"""three.js JSON model format 3 (design.md §4): the compiled core.
+
+Same functions, types, errors and messages as the pure-Python twin
+``bimgeo._pure.threejs`` (constants, FaceData and message texts are taken
+from there). The hot loops are ``noexcept nogil`` and return error codes;
+the Python-level wrappers turn them into DecodeError.
+
+Besides ``decode_faces`` this module has the JSON fast path
+``parse_response``: one scan over the response bytes pulls every numeric
+array under a key ``vertices``, ``normals`` (float64, parsed exactly as
+``json.loads`` + ``float`` would: Clinger's fast path, then Eisel-Lemire,
+then CPython's own ``PyOS_string_to_double``) or ``faces`` (int64) straight
+into numpy pools, leaving a small placeholder string in their place; orjson
+parses the remaining skeleton.
+
+Frames: threejs vertices are world Y up, mm; ``vertices`` arrays are
+converted to the internal Z-up frame ((x, y, z) -> (x, -z, y)) during the
+scan, see ``ArrayTable.vertices``.
+"""
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.ref cimport PyObject
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memchr, memcpy, memset
+
+import numpy as np
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+from .._errors import DecodeError
+from .._pure import threejs as _twin
+from .._pure.threejs import (
+    FaceData,
+    MAX_UV_LAYERS,
+    argb_to_rgba,
+    as_items,
+    check_arguments,
+    face_error,
+    geometry_tables,
+    matrix_to_zup,
+    vertices_to_zup,
+)
+
+__all__ = [
+    "ArrayTable",
+    "FaceData",
+    "MAX_UV_LAYERS",
+    "argb_to_rgba",
+    "decode_faces",
+    "decode_geometry",
+    "matrix_to_zup",
+    "parse_response",
+    "vertices_to_zup",
+]
+
+cdef extern from "Python.h":
+    double PyOS_string_to_double(const char *s, char **endptr, PyObject *overflow_exception) except? -1.0
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    static inline void bg_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
+    #if defined(__SIZEOF_INT128__)
+        unsigned __int128 r = (unsigned __int128)a * b;
+        *hi = (uint64_t)(r >> 64);
+        *lo = (uint64_t)r;
+    #else
+        uint64_t a0 = a & 0xFFFFFFFFu, a1 = a >> 32, b0 = b & 0xFFFFFFFFu, b1 = b >> 32;
+        uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+        uint64_t mid = (p00 >> 32) + (p01 & 0xFFFFFFFFu) + (p10 & 0xFFFFFFFFu);
+        *lo = (mid << 32) | (p00 & 0xFFFFFFFFu);
+        *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+    #endif
+    }
+    static inline int bg_clz64(uint64_t x) {
+    #if defined(__GNUC__) || defined(__clang__)
+        return __builtin_clzll(x);
+    #else
+        int n = 0;
+        while (!(x & 0x8000000000000000ull)) { x <<= 1; n++; }
+        return n;
+    #endif
+    }
+    static inline double bg_from_bits(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }
+    /* Arithmetic shift right of a possibly negative value (floor division by 2**s). */
+    static inline int64_t bg_asr(int64_t v, int s) { return v >= 0 ? (v >> s) : -((-v - 1) >> s) - 1; }
+    """
+    void bg_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) noexcept nogil
+    int bg_clz64(uint64_t x) noexcept nogil
+    double bg_from_bits(uint64_t b) noexcept nogil
+    int64_t bg_asr(int64_t v, int s) noexcept nogil
+
+# Shared constants (one set, from the twin).
+cdef int QUAD = _twin.QUAD
+cdef int MATERIAL = _twin.MATERIAL
+cdef int FACE_UV = _twin.FACE_UV
+cdef int VERTEX_UV = _twin.VERTEX_UV
+cdef int FACE_NORMAL = _twin.FACE_NORMAL
+cdef int VERTEX_NORMAL = _twin.VERTEX_NORMAL
+cdef int FACE_COLOR = _twin.FACE_COLOR
+cdef int VERTEX_COLOR = _twin.VERTEX_COLOR
+cdef int64_t KNOWN_FLAGS = _twin.KNOWN_FLAGS
+cdef int E_OK = _twin.E_OK
+cdef int E_FLAGS = _twin.E_FLAGS
+cdef int E_TRUNCATED = _twin.E_TRUNCATED
+cdef int E_INDEX = _twin.E_INDEX
+cdef int E_NOMEM = 100
+cdef int T_VERTEX = _twin.T_VERTEX
+cdef int T_MATERIAL = _twin.T_MATERIAL
+cdef int T_UV = _twin.T_UV
+cdef int T_NORMAL = _twin.T_NORMAL
+cdef int T_COLOR = _twin.T_COLOR
+
+
+# ---------------------------------------------------------------------------
+# decode_faces
+# ---------------------------------------------------------------------------
+
+cdef struct FaceOut:
+    uint32_t *tris
+    int32_t *src
+    int32_t *mat
+    int32_t *face_uv      # f_max * layers
+    int32_t *vertex_uv    # f_max * 4 * layers
+    int32_t *face_normal  # f_max
+    int32_t *vertex_normal  # f_max * 4
+    int32_t *face_color   # f_max
+    int32_t *vertex_color  # f_max * 4
+    Py_ssize_t m
+    Py_ssize_t f
+    Py_ssize_t f_max
+    # error
+    int code
+    Py_ssize_t offset
+    Py_ssize_t start
+    int64_t value
+    int table
+    int64_t limit
+
+
+cdef inline int32_t *_lazy(int32_t **slot, Py_ssize_t count) noexcept nogil:
+    """Allocate an attribute buffer on first use, every entry -1."""
+    if slot[0] == NULL:
+        slot[0] = <int32_t *>malloc(max(count, 1) * sizeof(int32_t))
+        if slot[0] != NULL:
+            memset(slot[0], 0xFF, max(count, 1) * sizeof(int32_t))
+    return slot[0]
+
+
+cdef inline bint _bad(FaceOut *o, const int64_t *d, Py_ssize_t at, Py_ssize_t start, int64_t limit, int table) noexcept nogil:
+    cdef int64_t v = d[at]
+    if v < 0 or v >= limit:
+        o.code = E_INDEX
+        o.offset = at
+        o.start = start
+        o.value = v
+        o.table = table
+        o.limit = limit
+        return True
+    return False
+
+
+cdef int _decode_faces(
+    const int64_t *d, Py_ssize_t n, int64_t nvert, Py_ssize_t layers, int64_t nnorm, int64_t ncol,
+    int64_t nmat, const int64_t *nuvs, FaceOut *o,
+) noexcept nogil:
+    cdef Py_ssize_t pos = 0, start, need, j, i, f = 0, m = 0
+    cdef int64_t flag
+    cdef int nv
+    cdef int64_t v[4]
+    cdef int32_t mt
+    cdef int32_t *buf
+    while pos < n:
+        start = pos
+        flag = d[pos]
+        if flag < 0 or (flag & ~KNOWN_FLAGS) != 0:
+            o.code = E_FLAGS
+            o.offset = start
+            o.start = start
+            o.value = flag
+            return E_FLAGS
+        nv = 4 if (flag & QUAD) else 3
+        need = 1 + nv
+        if flag & MATERIAL:
+            need += 1
+        if flag & FACE_UV:
+            need += layers
+        if flag & VERTEX_UV:
+            need += layers * nv
+        if flag & FACE_NORMAL:
+            need += 1
+        if flag & VERTEX_NORMAL:
+            need += nv
+        if flag & FACE_COLOR:
+            need += 1
+        if flag & VERTEX_COLOR:
+            need += nv
+        if need > n - pos:
+            o.code = E_TRUNCATED
+            o.offset = start
+            o.start = start
+            o.value = need
+            o.limit = n - pos
+            return E_TRUNCATED
+        pos += 1
+        for j in range(nv):
+            if _bad(o, d, pos, start, nvert, T_VERTEX):
+                return E_INDEX
+            v[j] = d[pos]
+            pos += 1
+        mt = -1
+        if flag & MATERIAL:
+            if _bad(o, d, pos, start, nmat, T_MATERIAL):
+                return E_INDEX
+            mt = <int32_t>d[pos]
+            pos += 1
+        if flag & FACE_UV:
+            buf = _lazy(&o.face_uv, o.f_max * layers)
+            if buf == NULL:
+                o.code = E_NOMEM
+                return E_NOMEM
+            for i in range(layers):
+                if _bad(o, d, pos, start, nuvs[i], T_UV):
+                    return E_INDEX
+                buf[f * layers + i] = <int32_t>d[pos]
+                pos += 1
+        if flag & VERTEX_UV:
+            buf = _lazy(&o.vertex_uv, o.f_max * 4 * layers)
+            if buf == NULL:
+                o.code = E_NOMEM
+                return E_NOMEM
+            for i in range(layers):
+                for j in range(nv):
+                    if _bad(o, d, pos, start, nuvs[i], T_UV):
+                        return E_INDEX
+                    buf[(f * 4 + j) * layers + i] = <int32_t>d[pos]
+                    pos += 1
+        if flag & FACE_NORMAL:
+            buf = _lazy(&o.face_normal, o.f_max)
+            if buf == NULL:
+                o.code = E_NOMEM
+                return E_NOMEM
+            if _bad(o, d, pos, start, nnorm, T_NORMAL):
+                return E_INDEX
+            buf[f] = <int32_t>d[pos]
+            pos += 1
+        if flag & VERTEX_NORMAL:
+            buf = _lazy(&o.vertex_normal, o.f_max * 4)
+            if buf == NULL:
+                o.code = E_NOMEM
+                return E_NOMEM
+            for j in range(nv):
+                if _bad(o, d, pos, start, nnorm, T_NORMAL):
+                    return E_INDEX
+                buf[f * 4 + j] = <int32_t>d[pos]
+                pos += 1
+        if flag & FACE_COLOR:
+            buf = _lazy(&o.face_color, o.f_max)
+            if buf == NULL:
+                o.code = E_NOMEM
+                return E_NOMEM
+            if _bad(o, d, pos, start, ncol, T_COLOR):
+                return E_INDEX
+            buf[f] = <int32_t>d[pos]
+            pos += 1
+        if flag & VERTEX_COLOR:
+            buf = _lazy(&o.vertex_color, o.f_max * 4)
+            if buf == NULL:
+                o.code = E_NOMEM
+                return E_NOMEM
+            for j in range(nv):
+                if _bad(o, d, pos, start, ncol, T_COLOR):
+                    return E_INDEX
+                buf[f * 4 + j] = <int32_t>d[pos]
+                pos += 1
+        if nv == 4:
+            o.tris[3 * m] = <uint32_t>v[0]
+            o.tris[3 * m + 1] = <uint32_t>v[1]
+            o.tris[3 * m + 2] = <uint32_t>v[3]
+            o.tris[3 * m + 3] = <uint32_t>v[1]
+            o.tris[3 * m + 4] = <uint32_t>v[2]
+            o.tris[3 * m + 5] = <uint32_t>v[3]
+            o.src[m] = <int32_t>f
+            o.src[m + 1] = <int32_t>f
+            o.mat[m] = mt
+            o.mat[m + 1] = mt
+            m += 2
+        else:
+            o.tris[3 * m] = <uint32_t>v[0]
+            o.tris[3 * m + 1] = <uint32_t>v[1]
+            o.tris[3 * m + 2] = <uint32_t>v[2]
+            o.src[m] = <int32_t>f
+            o.mat[m] = mt
+            m += 1
+        f += 1
+    o.m = m
+    o.f = f
+    return E_OK
+
+
+cdef object _take(int32_t *buf, Py_ssize_t count, tuple shape):
+    """A numpy int32 copy of a lazily allocated attribute buffer, or None."""
+    if buf == NULL:
+        return None
+    cdef cnp.ndarray out = np.empty(shape, dtype=np.int32)
+    if count > 0:
+        memcpy(cnp.PyArray_DATA(out), buf, count * sizeof(int32_t))
+    return out
+
+
+cdef void _free_out(FaceOut *o) noexcept nogil:
+    free(o.tris)
+    free(o.src)
+    free(o.mat)
+    free(o.face_uv)
+    free(o.vertex_uv)
+    free(o.face_normal)
+    free(o.vertex_normal)
+    free(o.face_color)
+    free(o.vertex_color)
+
+
+def decode_faces(
+    faces,
+    n_vertices,
+    *,
+    n_uv_layers=1,
+    n_normals=None,
+    n_colors=None,
+    n_materials=None,
+    n_uvs=None,
+    element_id=None,
+):
+    """Decode a threejs format-3 ``faces`` stream in one pass (design.md §4).
+
+    faces: the flat stream (list or integer array; an int64 array is used
+    without a copy): per face a flag word, then per set bit its items (bit 0
+    quad; 1 material; 2 face UV per layer; 3 vertex UVs per layer; 4 face
+    normal; 5 vertex normals; 6 face colour; 7 vertex colours).
+    n_vertices: vertex count; every vertex index is checked against it.
+    n_normals, n_colors, n_materials, n_uvs (one size or one per layer):
+    the other tables; None = only checked to be a non-negative int32.
+    n_uv_layers: how many times UV items repeat.
+
+    Returns FaceData (see ``bimgeo._pure.threejs.FaceData``): triangles
+    (m, 3) uint32 with quads split (a, b, d) + (b, c, d), face_source and
+    material (m,) int32, per-face attribute indices or None. Raises
+    DecodeError naming the item offset and ``element_id``.
+    """
+    cdef cnp.ndarray items
+    if type(faces) is np.ndarray and cnp.PyArray_TYPE(faces) == cnp.NPY_INT64 and cnp.PyArray_NDIM(faces) == 1 \
+            and cnp.PyArray_IS_C_CONTIGUOUS(faces):
+        items = faces
+    else:
+        items = as_items(faces, element_id)
+    if (n_uv_layers == 1 and n_normals is None and n_colors is None and n_materials is None and n_uvs is None
+            and type(n_vertices) is int and 0 <= n_vertices <= 2147483648):
+        nvert, layers, nnorm, ncol, nmat, uvs = n_vertices, 1, 2147483648, 2147483648, 2147483648, (2147483648,)
+    else:
+        nvert, layers, nnorm, ncol, nmat, uvs = check_arguments(
+            n_vertices, n_uv_layers, n_normals, n_colors, n_materials, n_uvs, element_id
+        )
+    cdef Py_ssize_t n = cnp.PyArray_DIM(items, 0)
+    cdef Py_ssize_t m_max = (2 * n) // 5 + 2
+    cdef Py_ssize_t L = layers
+    cdef int64_t c_nvert = nvert, c_nnorm = nnorm, c_ncol = ncol, c_nmat = nmat
+    cdef int64_t uv_buf[1]
+    cdef int64_t *c_uvs = uv_buf
+    cdef Py_ssize_t i
+    cdef const int64_t *data = <const int64_t *>cnp.PyArray_DATA(items)
+    cdef FaceOut o
+    cdef int code
+    memset(&o, 0, sizeof(FaceOut))
+    o.f_max = n // 4 + 1
+    if L > 1:
+        c_uvs = <int64_t *>malloc(L * sizeof(int64_t))
+        if c_uvs == NULL:
+            raise MemoryError()
+    try:
+        for i in range(L):
+            c_uvs[i] = uvs[i]
+        o.tris = <uint32_t *>malloc(3 * m_max * sizeof(uint32_t))
+        o.src = <int32_t *>malloc(m_max * sizeof(int32_t))
+        o.mat = <int32_t *>malloc(m_max * sizeof(int32_t))
+        if o.tris == NULL or o.src == NULL or o.mat == NULL:
+            raise MemoryError()
+        with nogil:
+            code = _decode_faces(data, n, c_nvert, L, c_nnorm, c_ncol, c_nmat, c_uvs, &o)
+        if code == E_NOMEM:
+            raise MemoryError()
+        if code != E_OK:
+            raise face_error(code, o.offset, o.start, o.value, o.table, o.limit, element_id)
+        tris = np.empty((o.m, 3), dtype=np.uint32)
+        src = np.empty(o.m, dtype=np.int32)
+        mat = np.empty(o.m, dtype=np.int32)
+        if o.m > 0:
+            memcpy(cnp.PyArray_DATA(tris), o.tris, 3 * o.m * sizeof(uint32_t))
+            memcpy(cnp.PyArray_DATA(src), o.src, o.m * sizeof(int32_t))
+            memcpy(cnp.PyArray_DATA(mat), o.mat, o.m * sizeof(int32_t))
+        f = o.f
+        return FaceData(
+            tris,
+            src,
+            mat,
+            f,
+            _take(o.face_uv, f * L, (f, L)),
+            _take(o.vertex_uv, f * 4 * L, (f, 4, L)),
+            _take(o.face_normal, f, (f,)),
+            _take(o.vertex_normal, f * 4, (f, 4)),
+            _take(o.face_color, f, (f,)),
+            _take(o.vertex_color, f * 4, (f, 4)),
+        )
+    finally:
+        _free_out(&o)
+        if c_uvs != uv_buf:
+            free(c_uvs)
+
+
+# ---------------------------------------------------------------------------
+# JSON fast path
+# ---------------------------------------------------------------------------
+
+# Eisel-Lemire table: 128-bit mantissas of 10**q, rounded down, q in [-348, 347].
+cdef enum:
+    POW10_MIN = -348
+    POW10_MAX = 347
+cdef uint64_t POW10_HI[POW10_MAX - POW10_MIN + 1]
+cdef uint64_t POW10_LO[POW10_MAX - POW10_MIN + 1]
+cdef double EXACT_POW10[23]
+
+
+def _init_tables():
+    cdef int k
+    mask = (1 << 64) - 1
+    for q in range(int(POW10_MIN), int(POW10_MAX) + 1):
+        if q >= 0:
+            v = 5 ** q
+            b = v.bit_length()
+            t = v >> (b - 128) if b >= 128 else v << (128 - b)
+        else:
+            p = 5 ** (-q)
+            t = (1 << (p.bit_length() + 127)) // p
+        POW10_HI[q + 348] = t >> 64
+        POW10_LO[q + 348] = t & mask
+    for k in range(23):
+        EXACT_POW10[k] = float(10 ** k)
+
+
+_init_tables()
+
+
+cdef inline bint _eisel_lemire(uint64_t man, int64_t exp10, bint neg, double *out) noexcept nogil:
+    """Correctly rounded man * 10**exp10, or False when undecided (Go's strconv algorithm)."""
+    cdef uint64_t xhi, xlo, yhi, ylo, mhi, mlo, ret_man, msb, ret_exp2, bits
+    cdef int clz
+    if man == 0:
+        out[0] = -0.0 if neg else 0.0
+        return True
+    if exp10 < POW10_MIN or exp10 > POW10_MAX:
+        return False
+    clz = bg_clz64(man)
+    man <<= clz
+    ret_exp2 = <uint64_t>(bg_asr(217706 * exp10, 16) + 64 + 1023) - <uint64_t>clz
+    bg_mul64(man, POW10_HI[exp10 - POW10_MIN], &xhi, &xlo)
+    if (xhi & 0x1FF) == 0x1FF and xlo + man < man:
+        bg_mul64(man, POW10_LO[exp10 - POW10_MIN], &yhi, &ylo)
+        mhi = xhi
+        mlo = xlo + yhi
+        if mlo < xlo:
+            mhi += 1
+        if (mhi & 0x1FF) == 0x1FF and mlo + 1 == 0 and ylo + man < man:
+            return False
+        xhi = mhi
+        xlo = mlo
+    msb = xhi >> 63
+    ret_man = xhi >> (msb + 9)
+    ret_exp2 -= 1 ^ msb
+    if xlo == 0 and (xhi & 0x1FF) == 0 and (ret_man & 3) == 1:
+        return False
+    ret_man += ret_man & 1
+    ret_man >>= 1
+    if (ret_man >> 53) > 0:
+        ret_man >>= 1
+        ret_exp2 += 1
+    if ret_exp2 - 1 >= 0x7FF - 1:
+        return False
+    bits = (ret_exp2 << 52) | (ret_man & 0x000FFFFFFFFFFFFFULL)
+    if neg:
+        bits |= 0x8000000000000000ULL
+    out[0] = bg_from_bits(bits)
+    return True
+
+
+cdef double _slow_double(const char *s, Py_ssize_t length, bint *ok) noexcept nogil:
+    """CPython's own string -> double for the rare numbers the fast paths leave undecided."""
+    cdef char local[128]
+    cdef char *text = local
+    cdef double r = 0.0
+    if length >= 127:
+        text = <char *>malloc(length + 1)
+        if text == NULL:
+            ok[0] = False
+            return 0.0
+    memcpy(text, s, length)
+    text[length] = 0
+    with gil:
+        try:
+            r = PyOS_string_to_double(text, NULL, NULL)
+            ok[0] = True
+        except Exception:
+            ok[0] = False
+    if text != local:
+        free(text)
+    return r
+
+
+cdef inline bint _is_ws(char c) noexcept nogil:
+    return c == b' ' or c == b'\n' or c == b'\r' or c == b'\t'
+
+
+cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, double *out) noexcept nogil:
+    """Parse one strict JSON number at b[i:]; return the index after it, or -1.
+
+    The value equals float(json.loads(text)) bit for bit (an integer
+    literal, even -0, converts as Python's int -> float does).
+    """
+    cdef Py_ssize_t start = i, digits = 0
+    cdef bint neg = False, integral = True, exact
+    cdef uint64_t man = 0
+    cdef int64_t exp10 = 0, e = 0
+    cdef bint eneg = False, ok
+    cdef char c
+    cdef double d
+    if i < n and b[i] == b'-':
+        neg = True
+        i += 1
+    if i >= n:
+        return -1
+    c = b[i]
+    if c == b'0':
+        i += 1
+    elif b'1' <= c <= b'9':
+        while i < n and b'0' <= b[i] <= b'9':
+            if digits < 19:
+                man = man * 10 + <uint64_t>(b[i] - 48)
+            else:
+                exp10 += 1
+            digits += 1
+            i += 1
+    else:
+        return -1
+    if i < n and b[i] == b'.':
+        integral = False
+        i += 1
+        if i >= n or not (b'0' <= b[i] <= b'9'):
+            return -1
+        while i < n and b'0' <= b[i] <= b'9':
+            if digits < 19:
+                if man != 0 or b[i] != b'0':
+                    man = man * 10 + <uint64_t>(b[i] - 48)
+                    digits += 1
+                exp10 -= 1
+            else:
+                digits += 1
+            i += 1
+    if i < n and (b[i] == b'e' or b[i] == b'E'):
+        integral = False
+        i += 1
+        if i < n and (b[i] == b'+' or b[i] == b'-'):
+            eneg = b[i] == b'-'
+            i += 1
+        if i >= n or not (b'0' <= b[i] <= b'9'):
+            return -1
+        while i < n and b'0' <= b[i] <= b'9':
+            if e < 100000:
+                e = e * 10 + (b[i] - 48)
+            i += 1
+        exp10 += -e if eneg else e
+    if integral and man == 0:
+        out[0] = 0.0  # json.loads gives int 0 for "-0": float(0) is +0.0
+        return i
+    if digits <= 19:
+        # Clinger: both operands exact, one correctly rounded operation.
+        if man <= 9007199254740992ULL and -22 <= exp10 <= 22:
+            d = <double>man
+            if exp10 < 0:
+                d = d / EXACT_POW10[-exp10]
+            else:
+                d = d * EXACT_POW10[exp10]
+            out[0] = -d if neg else d
+            return i
+        if _eisel_lemire(man, exp10, neg, out):
+            return i
+    d = _slow_double(b + start, i - start, &ok)
+    if not ok:
+        return -1
+    out[0] = d
+    return i
+
+
+cdef inline Py_ssize_t _parse_int(const char *b, Py_ssize_t i, Py_ssize_t n, int64_t *out) noexcept nogil:
+    """Parse one JSON integer (no fraction or exponent) fitting int64; -1 otherwise."""
+    cdef bint neg = False
+    cdef uint64_t v = 0
+    if i < n and b[i] == b'-':
+        neg = True
+        i += 1
+    if i >= n:
+        return -1
+    if b[i] == b'0':
+        i += 1
+    elif b'1' <= b[i] <= b'9':
+        while i < n and b'0' <= b[i] <= b'9':
+            if v > (<uint64_t>9223372036854775807ULL - <uint64_t>(b[i] - 48)) // 10:
+                return -1  # beyond int64: leave it to the generic parser
+            v = v * 10 + <uint64_t>(b[i] - 48)
+            i += 1
+    else:
+        return -1
+    if i < n and (b[i] == b'.' or b[i] == b'e' or b[i] == b'E'):
+        return -1
+    out[0] = -<int64_t>v if neg else <int64_t>v
+    return i
+
+
+cdef struct Pool:
+    char *data
+    Py_ssize_t count
+    Py_ssize_t cap
+    Py_ssize_t itemsize
+
+
+cdef bint _reserve(Pool *p, Py_ssize_t extra) noexcept nogil:
+    cdef Py_ssize_t cap
+    cdef char *nd
+    if p.count + extra <= p.cap:
+        return True
+    cap = max(p.cap * 2, p.count + extra, 1024)
+    nd = <char *>realloc(p.data, cap * p.itemsize)
+    if nd == NULL:
+        return False
+    p.data = nd
+    p.cap = cap
+    return True
+
+
+# Kinds of extracted arrays.
+cdef enum:
+    K_VERTICES = 0   # float64, converted to Z up in place
+    K_NORMALS = 1    # float64, as on the wire
+    K_FACES = 2      # int64
+    MIN_ARRAY_TEXT = 24  # smaller arrays stay in the skeleton (placeholder would not be shorter)
+
+
+cdef struct Scan:
+    Pool pools[3]  # by kind: vertices (float64), normals (float64), faces (int64)
+    Pool table   # int64 triples: kind, start, count
+    Pool out     # skeleton bytes
+    int code
+
+
+cdef Py_ssize_t _parse_array(const char *b, Py_ssize_t i, Py_ssize_t n, int kind, Scan *s) noexcept nogil:
+    """Parse a flat numeric JSON array starting at b[i] == '['; index after ']' or -1 (nothing kept)."""
+    cdef Pool *p = &s.pools[kind]
+    cdef Py_ssize_t start_count = p.count, j, k, cnt
+    cdef double *dv
+    cdef double y
+    i += 1
+    while i < n and _is_ws(b[i]):
+        i += 1
+    if i < n and b[i] == b']':
+        return i + 1
+    while True:
+        if not _reserve(p, 1):
+            s.code = E_NOMEM
+            p.count = start_count
+            return -1
+        if kind == K_FACES:
+            i = _parse_int(b, i, n, (<int64_t *>p.data) + p.count)
+        else:
+            i = _parse_double(b, i, n, (<double *>p.data) + p.count)
+        if i < 0:
+            p.count = start_count
+            return -1
+        p.count += 1
+        while i < n and _is_ws(b[i]):
+            i += 1
+        if i >= n:
+            p.count = start_count
+            return -1
+        if b[i] == b',':
+            i += 1
+            while i < n and _is_ws(b[i]):
+                i += 1
+            continue
+        if b[i] == b']':
+            break
+        p.count = start_count
+        return -1
+    if kind == K_VERTICES:
+        cnt = p.count - start_count
+        if cnt % 3 == 0:
+            dv = (<double *>p.data) + start_count
+            k = 0
+            while k < cnt:
+                y = dv[k + 1]
+                dv[k + 1] = -dv[k + 2]
+                dv[k + 2] = y
+                k += 3
+    return i + 1
+
+
+cdef inline int _key_kind(const char *b, Py_ssize_t s, Py_ssize_t e) noexcept nogil:
+    """Kind of the key b[s:e] (without quotes), or -1."""
+    cdef Py_ssize_t length = e - s
+    if length == 8 and b[s] == b'v' and b[s + 1] == b'e' and b[s + 2] == b'r' and b[s + 3] == b't' \
+            and b[s + 4] == b'i' and b[s + 5] == b'c' and b[s + 6] == b'e' and b[s + 7] == b's':
+        return K_VERTICES
+    if length == 5 and b[s] == b'f' and b[s + 1] == b'a' and b[s + 2] == b'c' and b[s + 3] == b'e' \
+            and b[s + 4] == b's':
+        return K_FACES
+    if length == 7 and b[s] == b'n' and b[s + 1] == b'o' and b[s + 2] == b'r' and b[s + 3] == b'm' \
+            and b[s + 4] == b'a' and b[s + 5] == b'l' and b[s + 6] == b's':
+        return K_NORMALS
+    return -1
+
+
+cdef bint _emit(Scan *s, const char *src, Py_ssize_t length) noexcept nogil:
+    if not _reserve(&s.out, length):
+        s.code = E_NOMEM
+        return False
+    memcpy(s.out.data + s.out.count, src, length)
+    s.out.count += length
+    return True
+
+
+cdef bint _has_nul_escape(const char *b, Py_ssize_t n) noexcept nogil:
+    """True when the text holds the escape \\u0000 (then placeholders could be forged)."""
+    cdef const char *p = b
+    cdef const char *end = b + n
+    while p < end:
+        p = <const char *>memchr(p, 92, end - p)  # backslash
+        if p == NULL:
+            return False
+        if end - p >= 6 and p[1] == b'u' and p[2] == b'0' and p[3] == b'0' and p[4] == b'0' and p[5] == b'0':
+            return True
+        p += 2
+    return False
+
+
+cdef int _scan(const char *b, Py_ssize_t n, Scan *s) noexcept nogil:
+    cdef Py_ssize_t i = 0, copied = 0, ks, ke, j, q, start, count
+    cdef int64_t q2
+    cdef int kind, tmp_len, k
+    cdef char tch
+    cdef const char *hit
+    cdef char ph[40]
+    cdef int64_t *row
+    cdef int64_t idx
+    while i < n:
+        hit = <const char *>memchr(b + i, 34, n - i)  # '"'
+        if hit == NULL:
+            break
+        ks = (hit - b) + 1
+        j = ks
+        while j < n:
+            if b[j] == b'\\':
+                j += 2
+                continue
+            if b[j] == b'"':
+                break
+            j += 1
+        if j >= n:
+            break  # unterminated string: orjson reports it
+        ke = j
+        i = ke + 1
+        kind = _key_kind(b, ks, ke)
+        if kind < 0:
+            continue
+        j = i
+        while j < n and _is_ws(b[j]):
+            j += 1
+        if j >= n or b[j] != b':':
+            continue
+        j += 1
+        while j < n and _is_ws(b[j]):
+            j += 1
+        if j >= n or b[j] != b'[':
+            continue
+        start = s.pools[kind].count
+        q = _parse_array(b, j, n, kind, s)
+        if s.code != E_OK:
+            return s.code
+        if q < 0:
+            continue
+        if q - j < MIN_ARRAY_TEXT:
+            # Too small to be worth a placeholder: drop what was parsed.
+            s.pools[kind].count = start
+            i = q
+            continue
+        count = s.pools[kind].count - start
+        if not _reserve(&s.table, 3):
+            s.code = E_NOMEM
+            return E_NOMEM
+        row = (<int64_t *>s.table.data) + s.table.count
+        idx = s.table.count // 3
+        row[0] = kind
+        row[1] = start
+        row[2] = count
+        s.table.count += 3
+        # skeleton: everything up to the '[' then "\u0000<idx>"
+        if not _emit(s, b + copied, j - copied):
+            return E_NOMEM
+        ph[0] = 34
+        ph[1] = 92
+        ph[2] = b'u'
+        ph[3] = b'0'
+        ph[4] = b'0'
+        ph[5] = b'0'
+        ph[6] = b'0'
+        # decimal digits of idx, reversed into place
+        q2 = idx
+        tmp_len = 0
+        while True:
+            ph[7 + tmp_len] = <char>(48 + q2 % 10)
+            q2 //= 10
+            tmp_len += 1
+            if q2 == 0:
+                break
+        for k in range(tmp_len // 2):
+            tch = ph[7 + k]
+            ph[7 + k] = ph[7 + tmp_len - 1 - k]
+            ph[7 + tmp_len - 1 - k] = tch
+        ph[7 + tmp_len] = 34
+        if not _emit(s, ph, 8 + tmp_len):
+            return E_NOMEM
+        copied = q
+        i = q
+    if not _emit(s, b + copied, n - copied):
+        return E_NOMEM
+    return E_OK
+
+
+cdef class _Owned:
+    """Owns a malloc'd block and lends it to numpy through the buffer protocol."""
+
+    cdef char *data
+    cdef Py_ssize_t nbytes
+    cdef Py_ssize_t shape[1]
+    cdef Py_ssize_t strides[1]
+    cdef bytes fmt
+
+    def __dealloc__(self):
+        free(self.data)
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        view.buf = self.data
+        view.obj = self
+        view.len = self.nbytes
+        view.readonly = 0
+        view.itemsize = 1
+        view.format = NULL
+        view.ndim = 1
+        self.shape[0] = self.nbytes
+        self.strides[0] = 1
+        view.shape = self.shape
+        view.strides = self.strides
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer *view):
+        pass
+
+
+cdef object _pool_array(Pool *p, dtype):
+    """Hand a pool's memory to a numpy array (no copy); the pool is emptied."""
+    cdef _Owned owner
+    cdef char *shrunk
+    if p.count == 0:
+        free(p.data)
+        p.data = NULL
+        return np.zeros(0, dtype=dtype)
+    shrunk = <char *>realloc(p.data, p.count * p.itemsize)
+    if shrunk != NULL:
+        p.data = shrunk
+    owner = _Owned.__new__(_Owned)
+    owner.data = p.data
+    owner.nbytes = p.count * p.itemsize
+    p.data = NULL
+    return np.frombuffer(owner, dtype=dtype)
+
+
+cdef class ArrayTable:
+    """The numeric arrays pulled out of a response by ``parse_response``.
+
+    ``resolve(value)`` gives back what the placeholder ``value`` stands for
+    (a numpy array, as on the wire) or ``value`` itself; ``vertices(value)``
+    gives (n, 3) float64 world Z-up vertices (mm) for a threejs
+    ``vertices`` value, placeholder or not; ``faces(value)`` the faces
+    stream. ``extracted`` counts placeholders; ``used`` those resolved.
+    """
+
+    cdef public list pools
+    cdef public list rows
+    cdef public Py_ssize_t extracted
+    cdef public Py_ssize_t used
+
+    def __init__(self, pools=None, rows=None):
+        self.pools = pools
+        self.rows = rows
+        self.extracted = 0 if rows is None else len(rows)
+        self.used = 0
+
+    cdef object _row(self, object value):
+        cdef str text
+        cdef Py_ssize_t k
+        if self.rows is None or type(value) is not str:
+            return None
+        text = <str>value
+        if len(text) < 2 or text[0] != "\x00":
+            return None
+        try:
+            k = int(text[1:])
+        except ValueError:
+            return None
+        if not 0 <= k < len(self.rows):
+            return None
+        return self.rows[k]
+
+    def resolve(self, value):
+        """The array a placeholder stands for (as on the wire), else ``value``."""
+        row = self._row(value)
+        if row is None:
+            return value
+        self.used += 1
+        kind, start, count = row
+        arr = self.pools[kind][start:start + count]
+        if kind == K_VERTICES and count % 3 == 0:
+            return _unconvert(arr)
+        return arr
+
+    def vertices(self, value, element_id=None):
+        """threejs ``vertices`` -> (n, 3) float64, world Z up, mm."""
+        row = self._row(value)
+        if row is None:
+            return vertices_to_zup(value, element_id)
+        self.used += 1
+        kind, start, count = row
+        arr = self.pools[kind][start:start + count]
+        if kind == K_VERTICES and count % 3 == 0:
+            return arr.reshape(-1, 3)
+        return vertices_to_zup(arr, element_id)
+
+    def faces(self, value):
+        """The threejs ``faces`` stream (an int64 array for a placeholder)."""
+        row = self._row(value)
+        if row is None:
+            return value
+        self.used += 1
+        kind, start, count = row
+        return self.pools[kind][start:start + count]
+
+
+def decode_geometry(geometry, table=None, element_id=None):
+    """One threejs geometry object -> (vertices, FaceData, colorid).
+
+    vertices: (n, 3) float64, world Z up, mm (from three.js Y up);
+    FaceData: the decoded ``faces`` stream, indices checked against
+    ``vertices`` and the optional ``normals``/``colors``/``uvs``/``materials``
+    tables; colorid: ``metadata.colorid`` (an index into the response's
+    ``colors``) or None. ``table`` resolves placeholders left by
+    ``parse_response``. Raises DecodeError naming ``element_id``.
+    """
+    if type(geometry) is not dict:
+        if not isinstance(geometry, dict):
+            raise DecodeError("threejs geometry is not an object", element_id=element_id)
+    if table is None:
+        table = _twin.ArrayTable()
+    vertices = table.vertices(geometry.get("vertices", []), element_id)
+    faces = table.faces(geometry.get("faces", []))
+    if len(geometry) <= 3 and "normals" not in geometry and "uvs" not in geometry \
+            and "colors" not in geometry and "materials" not in geometry:
+        fd = decode_faces(faces, len(vertices), element_id=element_id)
+    else:
+        try:
+            kwargs = geometry_tables(geometry, table.resolve(geometry.get("normals")))
+        except DecodeError as exc:
+            raise exc.with_element(element_id) from None
+        fd = decode_faces(faces, len(vertices), element_id=element_id, **kwargs)
+    metadata = geometry.get("metadata")
+    colorid = metadata.get("colorid") if isinstance(metadata, dict) else None
+    return vertices, fd, colorid
+
+
+def _unconvert(arr):
+    """Z-up (x, y, z) rows back to the wire's Y-up (x, -y... ) order: (x, z, -y)."""
+    v = arr.reshape(-1, 3)
+    out = np.empty_like(v)
+    out[:, 0] = v[:, 0]
+    out[:, 1] = v[:, 2]
+    out[:, 2] = -v[:, 1]
+    return out.reshape(-1)
+
+
+def parse_response(data):
+    """Parse a response's JSON (UTF-8 bytes or str): returns (document, ArrayTable).
+
+    Numeric arrays under the keys ``vertices``, ``normals`` and ``faces``
+    are parsed here, bit-identical to ``json.loads``, into numpy pools and
+    replaced in the document by placeholder strings; resolve them with the
+    returned ArrayTable. Everything else is parsed by orjson. Malformed
+    JSON raises DecodeError.
+    """
+    import orjson
+
+    cdef bytes raw
+    if isinstance(data, str):
+        raw = data.encode("utf-8", "surrogatepass")
+    elif isinstance(data, bytes):
+        raw = data
+    else:
+        raw = bytes(data)
+    cdef const char *b = PyBytes_AS_STRING(raw)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(raw)
+    cdef Scan s
+    cdef int code
+    cdef bint forged
+    with nogil:
+        forged = _has_nul_escape(b, n)
+    if forged:
+        try:
+            return orjson.loads(raw), ArrayTable()
+        except (ValueError, TypeError) as exc:
+            raise DecodeError(f"invalid JSON: {exc}") from None
+    memset(&s, 0, sizeof(Scan))
+    s.pools[0].itemsize = 8
+    s.pools[1].itemsize = 8
+    s.pools[2].itemsize = 8
+    s.table.itemsize = 8
+    s.out.itemsize = 1
+    try:
+        with nogil:
+            code = _scan(b, n, &s)
+        if code == E_NOMEM:
+            raise MemoryError()
+        skeleton = PyBytes_FromStringAndSize(s.out.data, s.out.count)
+        free(s.out.data)
+        s.out.data = NULL
+        pools = [
+            _pool_array(&s.pools[K_VERTICES], np.float64),
+            _pool_array(&s.pools[K_NORMALS], np.float64),
+            _pool_array(&s.pools[K_FACES], np.int64),
+        ]
+        rows = _pool_array(&s.table, np.int64).reshape(-1, 3).tolist()
+    finally:
+        free(s.out.data)
+        free(s.pools[0].data)
+        free(s.pools[1].data)
+        free(s.pools[2].data)
+        free(s.table.data)
+    try:
+        doc = orjson.loads(skeleton)
+    except (ValueError, TypeError) as exc:
+        raise DecodeError(f"invalid JSON: {exc}") from None
+    return doc, ArrayTable(pools, rows)
