@@ -23,9 +23,10 @@ class BimgeoError(Exception):
 class DecodeError(BimgeoError, ValueError):
     """Malformed input.
 
-    ``what`` says what was being read, ``offset`` is the byte offset in the
-    decoded stream (or item index in a JSON array) where it went wrong, and
-    ``element_id`` names the element when it is known.
+    The message says what was being read; ``offset`` is where it went
+    wrong, counted in ``unit``: "byte" (offset in the decoded stream, the
+    default), "item" (index into a JSON array such as threejs ``faces``) or
+    "face" (polygon index); ``element_id`` names the element when known.
     """
 
     def __init__(
@@ -34,13 +35,15 @@ class DecodeError(BimgeoError, ValueError):
         *,
         offset: Optional[int] = None,
         element_id: Optional[str] = None,
+        unit: str = "byte",
     ) -> None:
         self.reason = message
         self.offset = offset
         self.element_id = element_id
+        self.unit = unit
         parts = [message]
         if offset is not None:
-            parts.append(f"at byte {offset}")
+            parts.append(f"at {unit} {offset}")
         if element_id is not None:
             parts.append(f"in element {element_id}")
         super().__init__(" ".join(parts) if len(parts) == 1 else f"{parts[0]} ({', '.join(parts[1:])})")
@@ -49,7 +52,7 @@ class DecodeError(BimgeoError, ValueError):
         """Return a copy of this error that names ``element_id``."""
         if element_id is None or self.element_id is not None:
             return self
-        err = type(self)(self.reason, offset=self.offset, element_id=element_id)
+        err = type(self)(self.reason, offset=self.offset, element_id=element_id, unit=self.unit)
         err.__cause__ = self.__cause__
         return err
 

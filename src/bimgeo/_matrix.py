@@ -55,7 +55,7 @@ def _from_numbers(values: Any) -> npt.NDArray[np.float64]:
         raise DecodeError(f"matrix has {len(seq)} values, expected 16")
     for i, v in enumerate(seq):
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise DecodeError(f"matrix value {i} is {type(v).__name__}, expected a number", offset=i)
+            raise DecodeError(f"matrix value {i} is {type(v).__name__}, expected a number", offset=i, unit="item")
     return np.array([float(v) for v in seq], dtype=np.float64)
 
 
@@ -79,7 +79,7 @@ def decode_matrix(value: Any) -> npt.NDArray[np.float64]:
         raise DecodeError(f"matrix is a {type(value).__name__}, expected base64, a list of 16 or {{'values': [16]}}")
     bad = np.nonzero(~np.isfinite(flat))[0]
     if len(bad):
-        raise DecodeError(f"matrix value {int(bad[0])} is not finite", offset=int(bad[0]))
+        raise DecodeError(f"matrix value {int(bad[0])} is not finite", offset=int(bad[0]), unit="item")
     return flat.reshape(4, 4).copy()
 
 

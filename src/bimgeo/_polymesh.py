@@ -88,17 +88,17 @@ def decode_polymesh(
     while i < n_items:
         n = raw_faces[i]
         if not isinstance(n, int) or isinstance(n, bool) or n < 3:
-            raise DecodeError(f"polymesh polygon size {n!r} is not an integer >= 3", offset=i, element_id=element_id)
+            raise DecodeError(f"polymesh polygon size {n!r} is not an integer >= 3", offset=i, element_id=element_id, unit="item")
         if n > n_items - i - 1:
-            raise DecodeError(f"polymesh polygon of {n} vertices runs past the end of Faces", offset=i, element_id=element_id)
+            raise DecodeError(f"polymesh polygon of {n} vertices runs past the end of Faces", offset=i, element_id=element_id, unit="item")
         if n > limits.max_face_size:
             from ._errors import LimitError
 
-            raise LimitError(f"polymesh polygon of {n} vertices exceeds limits.max_face_size", offset=i, element_id=element_id)
+            raise LimitError(f"polymesh polygon of {n} vertices exceeds limits.max_face_size", offset=i, element_id=element_id, unit="item")
         loop = raw_faces[i + 1 : i + 1 + n]
         for k, v in enumerate(loop):
             if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < nv:
-                raise DecodeError(f"polymesh vertex index {v!r} out of range 0..{nv - 1}", offset=i + 1 + k, element_id=element_id)
+                raise DecodeError(f"polymesh vertex index {v!r} out of range 0..{nv - 1}", offset=i + 1 + k, element_id=element_id, unit="item")
         indices.extend(loop)
         offsets.append(len(indices))
         i += n + 1

@@ -117,7 +117,7 @@ def face_error_message(code: int, start: int, value: int, table: int, limit: int
 
 def face_error(code: int, offset: int, start: int, value: int, table: int, limit: int, element_id: Optional[str]) -> DecodeError:
     """DecodeError for a faces-stream error; offset = index into the faces array."""
-    return DecodeError(face_error_message(code, start, value, table, limit), offset=offset, element_id=element_id)
+    return DecodeError(face_error_message(code, start, value, table, limit), offset=offset, element_id=element_id, unit="item")
 
 
 def _table_limit(n: Optional[int], what: str, element_id: Optional[str]) -> int:
@@ -180,7 +180,7 @@ def as_items(faces: Any, element_id: Optional[str] = None) -> npt.NDArray[np.int
     if arr.dtype.kind in "iu":
         if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and len(arr) and int(arr.max()) > 2**63 - 1:
             bad = int(np.argmax(arr > 2**63 - 1))
-            raise DecodeError(f"threejs faces: item {int(arr[bad])} too large", offset=bad, element_id=element_id)
+            raise DecodeError(f"threejs faces: item {int(arr[bad])} too large", offset=bad, element_id=element_id, unit="item")
         return np.ascontiguousarray(arr, dtype=np.int64)
     if arr.dtype.kind == "b":
         return np.ascontiguousarray(arr, dtype=np.int64)
@@ -188,17 +188,17 @@ def as_items(faces: Any, element_id: Optional[str] = None) -> npt.NDArray[np.int
         ok = np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2.0**63)
         if not ok.all():
             bad = int(np.argmin(ok))
-            raise DecodeError(f"threejs faces: item {arr[bad]!r} is not an integer", offset=bad, element_id=element_id)
+            raise DecodeError(f"threejs faces: item {arr[bad]!r} is not an integer", offset=bad, element_id=element_id, unit="item")
         return arr.astype(np.int64)
     if arr.dtype.kind == "O":
         out = np.empty(len(arr), dtype=np.int64)
         for i, v in enumerate(arr.tolist()):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise DecodeError(f"threejs faces: item {v!r} is not an integer", offset=i, element_id=element_id)
+                raise DecodeError(f"threejs faces: item {v!r} is not an integer", offset=i, element_id=element_id, unit="item")
             if isinstance(v, float) and not (v == v and abs(v) < 2.0**63 and v == int(v)):
-                raise DecodeError(f"threejs faces: item {v!r} is not an integer", offset=i, element_id=element_id)
+                raise DecodeError(f"threejs faces: item {v!r} is not an integer", offset=i, element_id=element_id, unit="item")
             if not -(2**63) <= int(v) < 2**63:
-                raise DecodeError(f"threejs faces: item {v!r} too large", offset=i, element_id=element_id)
+                raise DecodeError(f"threejs faces: item {v!r} too large", offset=i, element_id=element_id, unit="item")
             out[i] = int(v)
         return out
     raise DecodeError(f"threejs faces: not an array of integers (dtype {arr.dtype})", element_id=element_id)

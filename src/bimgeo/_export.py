@@ -1,0 +1,147 @@
+"""Scene output: the writer registry, the file dispatcher and the trimesh bridge.
+
+Writers (``export_glb``, ``export_obj``) take a Scene and options and return
+bytes, or a dict {file name: bytes} when one format makes several files
+(obj + mtl). ``export_scene`` picks the writer from ``format`` or the file
+suffix and puts the result on disk atomically (``_io``) or into a binary
+file object.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Optional, Union
+
+import numpy as np
+
+from ._glb import element_extras, element_rgba, export_glb, frame_transform
+from ._io import atomic_write_many
+from ._obj import export_obj
+
+__all__ = ["EXPORTERS", "export_scene", "scene_to_trimesh"]
+
+Writer = Callable[..., Union[bytes, Dict[str, bytes]]]
+
+EXPORTERS: Dict[str, Writer] = {"glb": export_glb, "obj": export_obj}
+
+
+def _format_of(file: Any, format: Optional[str]) -> str:
+    if format is None:
+        name = file if isinstance(file, (str, os.PathLike)) else getattr(file, "name", None)
+        if not isinstance(name, (str, os.PathLike)):
+            raise ValueError(f"cannot tell the format of {file!r}: pass format=, one of {sorted(EXPORTERS)}")
+        format = os.path.splitext(os.fspath(name))[1].lstrip(".")
+    key = format.lower().lstrip(".")
+    if key not in EXPORTERS:
+        raise ValueError(f"unknown export format {format!r}; known formats: {', '.join(sorted(EXPORTERS))}")
+    return key
+
+
+def export_scene(scene: Any, file: Any, format: Optional[str] = None, **options: Any) -> None:
+    """Write ``scene`` to a path (atomically) or a writable binary file object.
+
+    format: "glb" or "obj"; None takes it from the path's suffix (or the file
+    object's ``name``). options go to the writer (glb: units, up, normals,
+    crease_angle, instancing; obj: units, up, precision, materials). Both
+    default to Y up, metres (design.md §8).
+
+    obj to a path writes ``<stem>.obj`` and ``<stem>.mtl`` beside it (both
+    staged first, the mtl renamed into place before the obj). obj to a file
+    object writes the obj alone, without materials (``materials=True``
+    there is a ValueError: the mtl would have nowhere to go).
+
+    Raises ValueError for an unknown format (listing the known ones) or bad
+    options. A failing writer leaves no file behind and a pre-existing file
+    unchanged.
+    """
+    key = _format_of(file, format)
+    writer = EXPORTERS[key]
+    is_path = isinstance(file, (str, os.PathLike))
+    if key == "obj":
+        if is_path:
+            options["filename"] = os.path.basename(os.fspath(file))
+        else:
+            if options.get("materials", False):
+                raise ValueError("obj with materials makes two files (.obj + .mtl): give a path, or pass materials=False")
+            options["materials"] = False
+    result = writer(scene, **options)
+    if is_path:
+        path = os.fspath(file)
+        if isinstance(result, dict):
+            directory = os.path.dirname(path)
+            main = os.path.basename(path)
+            # referenced files first, the main file last
+            ordered = {os.path.join(directory, n): d for n, d in result.items() if n != main}
+            ordered[path] = result[main]
+            atomic_write_many(ordered)
+        else:
+            atomic_write_many({path: result})
+        return
+    if isinstance(result, dict):
+        if len(result) != 1:
+            raise ValueError(f"format {key!r} makes {len(result)} files: give a path")
+        result = next(iter(result.values()))
+    file.write(result)
+
+
+def scene_to_trimesh(scene: Any, *, units: str = "mm", up: str = "z") -> Any:
+    """The scene as a ``trimesh.Scene`` (needs trimesh).
+
+    Frame: the internal one by default (Z up, millimetres; ``units="m"``,
+    ``up="y"`` convert like the glb writer). One graph node per element,
+    named by its id, child of the base frame, carrying the element's
+    local->world matrix and metadata {id, type, name, parent, rgba,
+    template}. Elements that share one Mesh (templates) with the same colour
+    share one geometry, named by the template id (else the mesh id, else
+    ``mesh_<k>``). Wire meshes (lines, no faces) become ``Path3D``;
+    elements without geometry are nodes without geometry.
+    """
+    import trimesh
+
+    scale_factor, axes = frame_transform(units, up)
+    frame = np.eye(4)
+    frame[:3, :3] = scale_factor * axes
+    out = trimesh.Scene()
+    if units == "mm":
+        out.units = "mm"
+    elif units == "m":
+        out.units = "m"
+    geom_names: Dict[Any, str] = {}
+    base = out.graph.base_frame
+    for e in scene:
+        rgba = element_rgba(e)
+        metadata = dict(element_extras(e, rgba), id=e.id)
+        matrix = frame @ (np.eye(4) if e.matrix is None else e.matrix)
+        mesh = e.mesh
+        geometry_name: Optional[str] = None
+        if mesh is not None and len(mesh.vertices):
+            key = (id(mesh), rgba)
+            geometry_name = geom_names.get(key)
+            if geometry_name is None:
+                stem = e.template or mesh.id or f"mesh_{len(geom_names)}"
+                geometry_name = stem
+                k = 1
+                while geometry_name in out.geometry:
+                    geometry_name = f"{stem}_{k}"
+                    k += 1
+                out.geometry[geometry_name] = _to_trimesh_geometry(mesh, rgba)
+                geom_names[key] = geometry_name
+        kwargs: Dict[str, Any] = {"matrix": matrix, "metadata": metadata}
+        if geometry_name is not None:
+            kwargs["geometry"] = geometry_name
+        out.graph.update(frame_to=e.id, frame_from=base, **kwargs)  # type: ignore[no-untyped-call]
+    return out
+
+
+def _to_trimesh_geometry(mesh: Any, rgba: Any) -> Any:
+    import trimesh
+
+    if len(mesh.faces) == 0 and len(mesh.lines):
+        path = trimesh.load_path(mesh.vertices[mesh.lines.astype(np.intp)])
+        if rgba is not None:
+            path.colors = np.tile(np.round(np.asarray(rgba)).astype(np.uint8), (len(path.entities), 1))
+        path.metadata.update({"id": mesh.id})
+        return path
+    tm = mesh.to_trimesh()
+    if rgba is not None and rgba != mesh.rgba:
+        tm.visual.face_colors = np.round(np.asarray(rgba)).astype(np.uint8)
+    return tm
