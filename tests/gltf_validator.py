@@ -3,7 +3,8 @@
 The node script is ``scripts/validate_gltf.js``; the package is looked up
 from the repository root (``npm install --no-save gltf-validator`` there puts
 it in the git-ignored ``node_modules/``). ``validate`` skips the calling
-test, with the reason, when node or the package is missing.
+test, with the reason, when node or the package is missing, unless
+``BIMGEO_REQUIRE_VALIDATOR=1`` (set by .ci/run) makes that a failure.
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def validate(paths: List[str]) -> List[Dict[str, Any]]:
     """One report per file: numErrors, numWarnings, numInfos, numHints, messages."""
     reason = missing_reason()
     if reason:
+        if os.environ.get("BIMGEO_REQUIRE_VALIDATOR") == "1":
+            pytest.fail(reason)
         pytest.skip(reason)
     proc = subprocess.run(
         ["node", SCRIPT, *paths], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120

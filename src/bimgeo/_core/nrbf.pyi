@@ -1,0 +1,38 @@
+"""Stub of the compiled MS-NRBF / meshblob decoder (twin: bimgeo._pure.nrbf)."""
+from typing import Any, Dict, Optional, Union
+
+from .._limits import Limits
+from .._model import Polyhedron
+
+__all__ = ["decode_polyhedron", "parse_polyhedron"]
+
+_Buffer = Union[bytes, bytearray, memoryview]
+
+RECORD_NAMES: Dict[int, str]
+PRIMITIVE_NAMES: Dict[int, str]
+
+def parse_polyhedron(
+    stream: _Buffer,
+    *,
+    element_id: Optional[str] = ...,
+    limits: Optional[Limits] = ...,
+) -> Polyhedron:
+    """Decode an MS-NRBF ``CBaseElementPolyeder`` stream into a Polyhedron.
+
+    Raises DecodeError (LimitError past ``limits``) on malformed input,
+    UnsupportedError on a remoting message (MethodCall / MethodReturn).
+    """
+
+def decode_polyhedron(
+    picture: Union[str, _Buffer],
+    *,
+    compress: Any = ...,
+    element_id: Optional[str] = ...,
+    limits: Optional[Limits] = ...,
+) -> Polyhedron:
+    """Decode a meshblob ``picture``: base64 -> gzip -> MS-NRBF -> Polyhedron.
+
+    compress: None/True/1 gzip, False/0 plain MS-NRBF; 2 and 3 raise
+    UnsupportedError. The gunzipped size is capped at
+    ``limits.max_decompressed`` (LimitError).
+    """

@@ -1,0 +1,447 @@
+"""The compiled MS-NRBF decoder against its pure-Python twin: same output, same errors.
+
+``bimgeo._core.nrbf`` and ``bimgeo._pure.nrbf`` must agree exactly: equal
+Polyhedron, or the same exception class with the same message and offset,
+on the spec samples, on seeded random damage (truncations, bit flips,
+byte edits; at the stream, gzip and base64 levels) and on hand-built
+streams with records the samples lack.
+"""
+from __future__ import annotations
+
+import base64
+import gzip
+import random
+import struct
+import threading
+from typing import Any, Callable, List, Tuple
+
+import numpy as np
+import pytest
+
+import nrbf_writer as W
+import samples
+from bimgeo import DecodeError, LimitError, Limits, UnsupportedError
+
+core = pytest.importorskip("bimgeo._core.nrbf")
+from bimgeo._pure import nrbf as pure  # noqa: E402
+
+WALL = "7cf910cb-e357-43f6-aa3a-b45c26380f75"
+NS = "Nemetschek.NUtilLibrary."
+
+
+def outcome(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Tuple[Any, ...]:
+    """("ok", result) or (exception class, message, offset)."""
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except (DecodeError, UnsupportedError, TypeError) as exc:
+        return (type(exc), str(exc), getattr(exc, "offset", None))
+
+
+def assert_same(name: str, *args: Any, **kwargs: Any) -> Tuple[Any, ...]:
+    a = outcome(getattr(core, name), *args, **kwargs)
+    b = outcome(getattr(pure, name), *args, **kwargs)
+    if a[0] == "ok" and b[0] == "ok":
+        assert a[1] == b[1]
+        assert a[1].wire == b[1].wire
+    else:
+        assert a == b
+    return a
+
+
+# --- the spec samples ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_samples_equal(k):
+    picture, stream = samples.pictures()[k], samples.nrbf_streams()[k]
+    a = core.decode_polyhedron(picture)
+    assert a == pure.decode_polyhedron(picture)
+    assert a == core.parse_polyhedron(stream) == pure.parse_polyhedron(stream)
+    assert a.wire == pure.parse_polyhedron(stream).wire
+    for arr, dtype in ((a.points, np.float64), (a.edges, np.int32), (a.face_edges, np.int32),
+                       (a.face_offsets, np.int64), (a.wire.face_lists, np.int32)):
+        assert arr.dtype == dtype and arr.flags.c_contiguous
+
+
+def test_sample_contents():
+    ids = [e["id"] for e in samples.meshblob_elements()]
+    for eid, picture in zip(ids, samples.pictures()):
+        poly = core.decode_polyhedron(picture, element_id=eid)
+        if eid == WALL:
+            assert (len(poly.points), len(poly.edges), poly.n_faces) == (16, 24, 10)
+            assert poly.radius is None
+        else:  # the four wall layers: colour in m_Radius
+            assert poly.radius.counters.tolist() == [-1, -2, -3, -4]
+            assert poly.radius.values.tolist() == [190, 204, 186, 255]
+            assert poly.radius.values.dtype == np.float32
+        assert poly.bendingrolle is None
+
+
+def test_buffer_kinds():
+    stream = samples.nrbf_streams()[1]
+    ref = core.parse_polyhedron(stream)
+    assert core.parse_polyhedron(bytearray(stream)) == ref
+    assert core.parse_polyhedron(memoryview(stream)) == ref
+    picture = samples.pictures()[1]
+    assert core.decode_polyhedron(picture.encode()) == ref
+    assert core.decode_polyhedron(bytearray(picture.encode())) == ref
+    raw = samples.nrbf_streams()[1]
+    assert core.decode_polyhedron(base64.b64encode(raw).decode(), compress=0) == ref
+    assert core.decode_polyhedron(base64.b64encode(raw).decode(), compress=False) == ref
+    assert core.decode_polyhedron(picture, compress=None) == ref
+    assert core.decode_polyhedron(picture, compress=True) == ref
+
+
+def test_non_contiguous_and_wrong_types():
+    stream = samples.nrbf_streams()[1]
+    doubled = bytes(b for pair in zip(stream, stream) for b in pair)
+    view = memoryview(doubled)[::2]
+    assert core.parse_polyhedron(view) == pure.parse_polyhedron(view)
+    for bad in ("text", 5, None, [1, 2]):
+        assert_same("parse_polyhedron", bad)
+    for bad in (5, None, ["x"], 1.5):
+        assert_same("decode_polyhedron", bad)
+
+
+# --- damage at every level ----------------------------------------------------
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_truncated_everywhere_same_error(k):
+    stream = samples.nrbf_streams()[k]
+    for n in range(len(stream)):
+        assert assert_same("parse_polyhedron", stream[:n])[0] is DecodeError
+
+
+def _mutate(rng: random.Random, data: bytes) -> bytes:
+    s = bytearray(data)
+    for _ in range(rng.choice((1, 1, 1, 2, 3, 8))):
+        i = rng.randrange(len(s))
+        if rng.random() < 0.7:
+            s[i] ^= 1 << rng.randrange(8)
+        else:
+            s[i] = rng.randrange(256)
+    return bytes(s)
+
+
+TIGHT = Limits(max_depth=3, max_elements=5, max_face_size=3, max_decompressed=3000)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_stream_damage_same_result(seed):
+    rng = random.Random(seed)
+    streams = samples.nrbf_streams()
+    for _ in range(400):
+        s = _mutate(rng, rng.choice(streams))
+        assert_same("parse_polyhedron", s)
+        assert_same("parse_polyhedron", s, limits=TIGHT, element_id="e")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(100, 110))
+def test_random_stream_damage_sweep(seed):
+    rng = random.Random(seed)
+    streams = samples.nrbf_streams()
+    for _ in range(5000):
+        assert_same("parse_polyhedron", _mutate(rng, rng.choice(streams)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_gzip_damage_same_result(seed):
+    rng = random.Random(seed)
+    gz = [base64.b64decode(p) for p in samples.pictures()]
+    for _ in range(300):
+        g = rng.choice(gz)
+        if rng.random() < 0.3:
+            g = g[: rng.randrange(len(g))]
+        else:
+            g = _mutate(rng, g)
+        pic = base64.b64encode(g).decode()
+        assert_same("decode_polyhedron", pic)
+        assert_same("decode_polyhedron", pic, limits=TIGHT)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_base64_damage_same_result(seed):
+    rng = random.Random(seed)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n\u00e9"
+    for _ in range(300):
+        p = list(rng.choice(samples.pictures()))
+        op = rng.random()
+        if op < 0.3:
+            del p[rng.randrange(len(p)) :]
+        elif op < 0.6:
+            for _ in range(rng.choice((1, 2))):
+                p[rng.randrange(len(p))] = rng.choice(alphabet)
+        else:
+            p = p[: len(p) - rng.randrange(4)] + ["="] * rng.randrange(4)
+        text = "".join(p)
+        assert_same("decode_polyhedron", text)
+        if text.isascii():
+            assert_same("decode_polyhedron", text.encode())
+
+
+def test_gzip_edge_cases_same_result():
+    stream = samples.nrbf_streams()[0]
+    gz = gzip.compress(stream, mtime=0)
+    with_name = gzip.compress(stream, mtime=0)[:3] + b"\x08" + gz[4:10] + b"name\x00" + gz[10:]
+    hcrc = gz[:3] + b"\x02" + gz[4:10] + b"\x00\x00" + gz[10:]  # FHCRC with a wrong header CRC
+    cases = [gz + gz, gz + b"\x00", gz + b"garbage", gz[:-1], gz[:18], b"", stream, with_name, hcrc,
+             gz[:-4] + struct.pack("<I", len(stream) + 1), gz[:-4] + struct.pack("<I", 2**31),
+             gz[:-8] + bytes([gz[-8] ^ 1]) + gz[-7:]]
+    for data in cases:
+        pic = base64.b64encode(data).decode()
+        for lim in (None, Limits(max_decompressed=len(stream)), Limits(max_decompressed=len(stream) - 1)):
+            assert_same("decode_polyhedron", pic, limits=lim)
+    assert core.decode_polyhedron(base64.b64encode(with_name)) == core.parse_polyhedron(stream)
+    bomb = base64.b64encode(gzip.compress(b"\0" * 10_000_000)).decode()
+    assert assert_same("decode_polyhedron", bomb, limits=Limits(max_decompressed=1000))[0] is LimitError
+
+
+@pytest.mark.parametrize("compress", [2, 3, 4, -1, "1", 1.0, np.int64(1)])
+def test_compress_values_same_result(compress):
+    assert_same("decode_polyhedron", samples.pictures()[0], compress=compress, element_id="e1")
+
+
+# --- hand-built streams -------------------------------------------------------
+# A tiny builder on top of the shared record helpers (tests/nrbf_writer.py).
+
+
+def poly_of(k: int = 1):
+    return pure.parse_polyhedron(samples.nrbf_streams()[k])
+
+
+def rebuild(poly, **options: Any) -> bytes:
+    return W.Writer(**options).write(W.poly_graph(poly, lib=poly.wire.library))
+
+
+SHAPES = [
+    dict(),
+    dict(typed=False),  # ClassWithMembers / SystemClassWithMembers + MemberPrimitiveTyped
+    dict(objarray="single"),  # ArraySingleObject
+    dict(objarray="offset"),  # BinaryArray SingleOffset
+    dict(null_style="multiple"),  # ObjectNullMultiple
+    dict(null_style="each"),
+    dict(null_style="256"),
+    dict(order="reverse"),  # every reference a forward one
+    dict(ids=lambda k: -k),  # negative ids
+    dict(ids=lambda k: k * 1_000_003 - 2**30),  # large, scattered ids
+    dict(inline_values=False),  # value types by reference
+    dict(lib_in_member=True),  # a BinaryLibrary inside a member slot
+    dict(reuse_classes=False),  # no ClassWithId
+    dict(typed=False, objarray="single", order="reverse", ids=lambda k: -3 * k, null_style="multiple"),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=range(len(SHAPES)))
+@pytest.mark.parametrize("k", [0, 1])
+def test_shapes_equal(shape, k):
+    poly = poly_of(k)
+    stream = rebuild(poly, **shape)
+    a = core.parse_polyhedron(stream)
+    assert a == poly and a == pure.parse_polyhedron(stream)
+    assert a.wire.face_lists.tolist() == poly.wire.face_lists.tolist()
+    # and every truncation of the shape fails the same way
+    for n in range(0, len(stream), 7):
+        assert_same("parse_polyhedron", stream[:n])
+
+
+def _root_graph(poly):
+    return W.poly_graph(poly, lib=poly.wire.library)
+
+
+def test_members_in_other_order_and_extra_members():
+    poly = poly_of(1)
+    root = _root_graph(poly)
+    root.members.reverse()
+    root.members.insert(3, ("name", ("o", 1, None), "Brickwall \u00e9"))  # BinaryObjectString
+    root.members.append(("m_Extra", ("o", 2, None), None))  # Object member, null
+    root.members.insert(0, ("m_Flag", ("p", 1), True))  # Boolean primitive
+    stream = W.Writer().write(root)
+    assert core.parse_polyhedron(stream) == poly == pure.parse_polyhedron(stream)
+    stream = W.Writer(typed=False, order="reverse").write(root)
+    assert core.parse_polyhedron(stream) == poly == pure.parse_polyhedron(stream)
+
+
+def _extra_records() -> bytes:
+    """Top-level records of unrelated classes: every record kind and primitive the samples lack."""
+    lib = 77
+    out = W.library(lib, "Other, Version=1.0.0.0")
+    # a class with every primitive type, typed
+    prims = [(1, b"\x01"), (2, b"\xff"), (3, "\u00e9".encode()), (5, W.lps("-12.50")), (6, struct.pack("<d", 1.5)),
+             (7, struct.pack("<h", -2)), (8, struct.pack("<i", -3)), (9, struct.pack("<q", -4)),
+             (10, struct.pack("<b", -5)), (11, struct.pack("<f", 6.5)), (12, struct.pack("<q", 7)),
+             (13, struct.pack("<Q", 8 | (1 << 62))), (14, struct.pack("<H", 9)), (15, struct.pack("<I", 10)),
+             (16, struct.pack("<Q", 11))]
+    members = [(f"p{pt}", 0, pt) for pt, _ in prims]
+    members += [("s", 1, None), ("o", 2, None), ("rect", 7, 8), ("jag", 5, None), ("strs", 6, None),
+                ("sys", 3, "System.Version"), ("cls", 4, ("Other.Thing", lib))]
+    out += W.class_record(-500, "Other.AllTypes", members, lib)
+    out += b"".join(raw for _, raw in prims)
+    out += W.object_string(-501, "text")  # s
+    out += W.prim_typed(9, struct.pack("<q", 99))  # o: a boxed Int64
+    # rect: a 2x3 rectangular Int32 BinaryArray, raw values
+    out += W.binary_array(-502, [2, 3], 0, 8, kind=2) + struct.pack("<6i", *range(6))
+    # jag: a jagged array of Int32 arrays (a null, a forward reference, an inline one)
+    out += W.binary_array(-503, [3], 7, 8, kind=1) + W.NULL + W.ref(-510)
+    out += W.array_single_primitive(-504, 8, 2, struct.pack("<2i", 1, 2))
+    out += W.array_single_string(-505, 5) + W.object_string(-506, "a") + W.nulls(3, "multiple") + W.ref(-501)
+    out += W.NULL  # sys
+    out += W.ref(-507)  # cls, forward
+    # ArraySingleObject with every element kind
+    out += W.array_single_object(-507, 9) + W.prim_typed(8, struct.pack("<i", 5)) + W.nulls(2, "256")
+    out += W.object_string(-508, "b") + W.ref(-500) + W.NULL + W.prim_typed(3, b"z")
+    out += W.prim_typed(5, W.lps("1e3")) + W.ref(-507)
+    out += W.array_single_primitive(-510, 3, 2, b"ab")  # Char array
+    out += W.binary_array(-511, [2, 2], 0, 5, kind=5, lower=[1, 1]) + W.lps("1") + W.lps("2") + W.lps("3") + W.lps("4")
+    out += W.binary_array(-512, [0, 5], 4, ("Other.Thing", lib), kind=2)  # empty rectangular
+    out += W.class_record(-513, "Other.Untyped", [("a", 0, 0), ("b", 0, 0)], lib, typed=False)
+    out += W.prim_typed(13, struct.pack("<Q", 5)) + W.object_string(-514, "u")
+    out += W.class_with_id(-515, -513) + W.NULL + W.prim_typed(1, b"\x00")
+    return out
+
+
+def test_unrelated_records_are_skipped():
+    poly = poly_of(1)
+    base = rebuild(poly)
+    stream = base[:-1] + _extra_records() + W.END
+    assert core.parse_polyhedron(stream) == poly == pure.parse_polyhedron(stream)
+    # the graph of the extra records, used from the root, is read the same way by both
+    for n in range(len(base) - 1, len(stream), 3):
+        assert_same("parse_polyhedron", stream[:n])
+    rng = random.Random(5)
+    for _ in range(300):
+        assert_same("parse_polyhedron", _mutate(rng, stream))
+
+
+def test_bad_decimal_first_error_wins():
+    lib = 77
+    bad = (W.library(lib, "L") + W.class_record(-1, "X", [("d", 0, 5), ("e", 0, 5)], lib)
+           + W.lps("nope") + W.lps("1"))
+    stream = W.header(1) + bad + W.END
+    a = assert_same("parse_polyhedron", stream)
+    assert a[0] is DecodeError and "bad Decimal" in a[1]
+    # a later structural error does not hide the earlier bad Decimal
+    assert_same("parse_polyhedron", W.header(1) + bad + b"\x63")
+
+
+def test_hand_built_errors_same():
+    poly = poly_of(1)
+    root = _root_graph(poly)
+    variants: List[bytes] = []
+    for name, kind, value in [
+        ("point", ("o", 1, None), "a string"),
+        ("edge", ("o", 2, None), None),
+        ("type", ("p", 8), 4099),
+        ("type", ("p", 9), 4099),
+        ("ID", ("p", 8), 1),
+        ("m_Radius", ("p", 6), 1.0),
+        ("face", ("o", 1, None), "x"),
+    ]:
+        g = _root_graph(poly)
+        W.set_member(g, name, kind, value)
+        variants.append(W.Writer().write(g))
+        variants.append(W.Writer(typed=False).write(g))
+    g = _root_graph(poly)
+    g.members = [m for m in g.members if m[0] != "edge"]
+    variants.append(W.Writer().write(g))
+    g = _root_graph(poly)
+    g.name = NS + "Something"
+    variants.append(W.Writer().write(g))
+    for v in variants:
+        assert_same("parse_polyhedron", v, element_id="x")
+    assert len(root.members) == 7
+
+
+def test_remoting_record_unsupported():
+    for rt in (21, 22):
+        a = assert_same("parse_polyhedron", bytes([rt]) + b"\0" * 20, element_id="e")
+        assert a[0] is UnsupportedError
+        a = assert_same("parse_polyhedron", W.header(1) + bytes([rt]) + W.END)
+        assert a[0] is UnsupportedError
+
+
+def test_deep_and_cyclic_graphs_same():
+    # a chain of inline objects deeper than max_depth, and a reference cycle
+    lib = 5
+    depth = 70
+    out = W.header(1) + W.library(lib, "L")
+    out += W.class_record(1, "N", [("next", 4, ("N", lib))], lib)
+    for i in range(depth):
+        out += W.class_with_id(2 + i, 1)
+    out += W.NULL + W.END
+    assert assert_same("parse_polyhedron", out)[0] is LimitError
+    assert assert_same("parse_polyhedron", out, limits=Limits(max_depth=200))[0] is DecodeError
+    cyc = (W.header(1) + W.library(lib, "L") + W.class_record(1, "N", [("next", 4, ("N", lib))], lib)
+           + W.ref(2) + W.class_with_id(2, 1) + W.ref(1) + W.END)
+    a = assert_same("parse_polyhedron", cyc)
+    assert "cycle" in a[1]
+
+
+def test_huge_counts_fail_fast():
+    big = 2**31 - 1
+    for stream in [
+        W.header(1) + W.array_single_primitive(1, 6, big, b"") + W.END,
+        W.header(1) + W.array_single_object(1, big) + W.nulls(big, "multiple") + W.END,
+        W.header(1) + W.binary_array(1, [big] * 3, 2, None, kind=2) + W.END,
+        W.header(1) + W.class_record(1, "X", [], None)[:-4] + W.i32(big) + W.END,
+        W.header(1) + b"\x06" + W.i32(1) + b"\xff\xff\xff\xff\x07" + W.END,
+    ]:
+        assert_same("parse_polyhedron", stream)
+
+
+# --- threads ------------------------------------------------------------------
+
+
+def test_threads_decode_concurrently():
+    pictures = samples.pictures()
+    expected = [core.decode_polyhedron(p) for p in pictures]
+    errors: List[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def work(seed: int) -> None:
+        try:
+            barrier.wait()
+            order = list(range(len(pictures))) * 40
+            random.Random(seed).shuffle(order)
+            for k in order:
+                if core.decode_polyhedron(pictures[k]) != expected[k]:
+                    raise AssertionError(f"thread {seed}: picture {k} differs")
+        except BaseException as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+def test_nested_reuse_of_a_wide_class():
+    # A wide class reused (ClassWithId) and nested inline: member values are
+    # staged per open object, so memory follows the bytes read, not
+    # depth x members. Both backends must agree on the outcome.
+    lib, width, depth = 3, 5000, 40
+    members = [("n", 4, ("W", lib))] + [(f"m{i}", 0, 8) for i in range(width)]
+    head = W.header(1) + W.library(lib, "L") + W.class_record(1, "W", members, lib)
+    body = b"".join(W.class_with_id(2 + i, 1) for i in range(depth))
+    stream = head + body + W.NULL + (b"\0" * 4 * width) * (depth + 1) + W.END
+    a = assert_same("parse_polyhedron", stream, limits=Limits(max_depth=100))
+    assert a[0] is DecodeError and "root is an object of class W" in a[1]
+    assert assert_same("parse_polyhedron", stream[: len(head) + len(body) + 100])[0] is DecodeError
+
+
+@pytest.mark.parametrize("engine", ["isal", "twin"])
+def test_gzip_without_libdeflate(monkeypatch, engine):
+    # libdeflate (the ``deflate`` package) is optional: isal, then the twin's zlib path.
+    monkeypatch.setattr(core, "_deflate_gzip", None)
+    if engine == "twin":
+        monkeypatch.setattr(core, "_IsalDecompressor", None)
+    stream = samples.nrbf_streams()[0]
+    gz = gzip.compress(stream, mtime=0)
+    for picture in samples.pictures():
+        assert core.decode_polyhedron(picture) == pure.decode_polyhedron(picture)
+    for data in (gz + gz, gz + b"x", gz[:-3], gz[:-4] + struct.pack("<I", len(stream) - 1)):
+        for lim in (None, Limits(max_decompressed=100)):
+            assert_same("decode_polyhedron", base64.b64encode(data).decode(), limits=lim)
