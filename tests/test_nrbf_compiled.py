@@ -445,3 +445,290 @@ def test_gzip_without_libdeflate(monkeypatch, engine):
     for data in (gz + gz, gz + b"x", gz[:-3], gz[:-4] + struct.pack("<I", len(stream) - 1)):
         for lim in (None, Limits(max_decompressed=100)):
             assert_same("decode_polyhedron", base64.b64encode(data).decode(), limits=lim)
+
+
+# --- decode_meshblob: straight to a Mesh --------------------------------------
+# core.decode_meshblob skips the Polyhedron; it must equal the twin's
+# decode_polyhedron + triangulate + Mesh, and fail exactly as decode_polyhedron.
+
+import bimgeo  # noqa: E402
+from bimgeo import CountArray, Mesh, Polyhedron, encode_polyhedron  # noqa: E402
+from bimgeo._pure import triangulate as pure_tri  # noqa: E402
+
+
+def mesh_via_polyhedron(picture: Any, **kwargs: Any) -> Mesh:
+    """The old public path, by hand: pure decode_polyhedron, pure triangulate, Mesh()."""
+    poly = pure.decode_polyhedron(picture, **kwargs)
+    element_id = kwargs.get("element_id")
+    mesh_id = element_id if element_id is not None else poly.id
+    if poly.n_faces == 0:
+        return Mesh(poly.points, np.zeros((0, 3), np.uint32), np.zeros(0, np.int32), poly.edges.astype(np.uint32),
+                    rgba=poly.rgba, id=mesh_id, polyeder_type=poly.polyeder_type)
+    faces, source = pure_tri.triangulate(poly.points, poly.edges, poly.face_edges, poly.face_offsets,
+                                         element_id=mesh_id, limits=kwargs.get("limits"))
+    return Mesh(poly.points, faces, source, rgba=poly.rgba, id=mesh_id, polyeder_type=poly.polyeder_type)
+
+
+def assert_mesh_layout(m: Mesh) -> None:
+    for arr, dtype, ndim in ((m.vertices, np.float64, 2), (m.faces, np.uint32, 2), (m.face_source, np.int32, 1),
+                             (m.lines, np.uint32, 2)):
+        assert type(arr) is np.ndarray and arr.dtype == dtype and arr.ndim == ndim
+        assert arr.flags.c_contiguous and arr.flags.writeable
+    assert m.vertices.shape[1:] == (3,) and m.faces.shape[1:] == (3,) and m.lines.shape[1:] == (2,)
+    assert len(m.face_source) == len(m.faces)
+    assert m.rgba is None or (len(m.rgba) == 4 and all(type(c) is float for c in m.rgba))
+    assert m.polyeder_type is None or type(m.polyeder_type) is int
+
+
+def assert_same_mesh(picture: Any, **kwargs: Any) -> Tuple[Any, ...]:
+    """core and pure decode_meshblob agree (Mesh ==, or the same error); on a decoder error,
+    it is decode_polyhedron's; on success, the Mesh equals the old path's."""
+    a = outcome(core.decode_meshblob, picture, **kwargs)
+    b = outcome(pure.decode_meshblob, picture, **kwargs)
+    if a[0] == "ok" and b[0] == "ok":
+        assert a[1] == b[1]
+        assert type(a[1].id) is str and a[1].id == b[1].id
+        assert_mesh_layout(a[1])
+        assert a[1] == mesh_via_polyhedron(picture, **kwargs)
+    else:
+        assert a == b
+        p = outcome(core.decode_polyhedron, picture, **kwargs)
+        if p[0] != "ok":
+            assert a == p
+    return a
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_meshblob_samples_equal(k):
+    picture, el = samples.pictures()[k], samples.meshblob_elements()[k]
+    a = assert_same_mesh(picture)
+    assert a[0] == "ok"
+    mesh = a[1]
+    poly = core.decode_polyhedron(picture)
+    assert mesh.id == poly.id and mesh.rgba == poly.rgba and mesh.polyeder_type == poly.polyeder_type
+    np.testing.assert_array_equal(mesh.vertices, poly.points)
+    assert mesh.is_watertight() and mesh.volume > 0 and len(mesh.lines) == 0
+    assert_same_mesh(picture, element_id=el["id"])
+    assert core.decode_meshblob(picture, element_id=el["id"]).id == el["id"]
+    assert_same_mesh(picture, compress=True, limits=Limits())
+    assert_same_mesh(picture.encode(), compress=None)
+    assert_same_mesh(bytearray(picture.encode()))
+    plain = base64.b64encode(samples.nrbf_streams()[k]).decode()
+    assert core.decode_meshblob(plain, compress=0) == mesh == core.decode_meshblob(plain, compress=False)
+    # the public API routes through the active backend's decode_meshblob
+    assert bimgeo.decode_meshblob(picture) == mesh
+
+
+def test_meshblob_arrays_are_fresh():
+    """Two decodes share no arrays; mutating one mesh leaves the next decode alone."""
+    picture = samples.pictures()[1]
+    a, b = core.decode_meshblob(picture), core.decode_meshblob(picture)
+    for x, y in ((a.vertices, b.vertices), (a.faces, b.faces), (a.face_source, b.face_source), (a.lines, b.lines)):
+        assert not np.shares_memory(x, y)
+    a.vertices[:] = 0
+    assert core.decode_meshblob(picture) == b
+
+
+@pytest.mark.parametrize("compress", [2, 3, 4, -1, "1", 1.0, np.int64(1)])
+def test_meshblob_compress_values_same(compress):
+    assert_same_mesh(samples.pictures()[0], compress=compress, element_id="e1")
+    assert outcome(core.decode_meshblob, samples.pictures()[0], compress=compress) == outcome(
+        core.decode_polyhedron, samples.pictures()[0], compress=compress)
+
+
+def _prism(rng: random.Random) -> Tuple[np.ndarray, List[List[int]]]:
+    """A random prism over a star-shaped (often non-convex) n-gon, meshblob winding."""
+    n = rng.randrange(3, 13)
+    angles = np.sort(np.array([rng.uniform(0, 2 * np.pi) for _ in range(n)]))
+    angles = np.linspace(0, 2 * np.pi, n, endpoint=False) if len(np.unique(angles)) < n else angles
+    radii = np.array([rng.uniform(0.3, 1.0) for _ in range(n)]) * rng.uniform(1, 5000)
+    h = rng.uniform(1, 3000)
+    base = np.stack([radii * np.cos(angles), radii * np.sin(angles), np.zeros(n)], axis=1)
+    base += np.array([rng.uniform(-1e5, 1e5) for _ in range(3)])
+    top = base + np.array([0.0, 0.0, h])
+    v = np.concatenate([base, top])
+    faces = [list(range(n)), [n + i for i in reversed(range(n))]]
+    faces += [[i, n + i, n + (i + 1) % n, (i + 1) % n] for i in range(n)]
+    return v, faces
+
+
+def _random_id(rng: random.Random) -> str:
+    return "-".join("".join(rng.choice("0123456789abcdef") for _ in range(k)) for k in (8, 4, 4, 4, 12))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_meshblob_random_solids_equal(seed):
+    rng = random.Random(seed)
+    for _ in range(25):
+        v, faces = _prism(rng)
+        rgba = None if rng.random() < 0.3 else tuple(float(rng.randrange(256)) for _ in range(4))
+        ptype = rng.choice((0x1003, 0x1001, 0, 0x7FFFFFFF, -1))
+        pid = _random_id(rng) if rng.random() < 0.5 else None
+        poly = Polyhedron.from_mesh(v, faces, rgba=rgba, polyeder_type=ptype, id=pid)
+        compress = rng.choice((True, False))
+        picture = encode_polyhedron(poly, compress=compress)
+        a = assert_same_mesh(picture, compress=compress)
+        assert a[0] == "ok"
+        mesh = a[1]
+        assert mesh.rgba == rgba and mesh.polyeder_type == ptype and mesh.id == poly.id
+        # at most n - 2 triangles a face (the triangulator may drop degenerate ones)
+        assert 0 < len(mesh.faces) <= sum(len(f) - 2 for f in faces)
+        assert mesh.volume > 0
+        assert_same_mesh(picture, compress=compress, element_id="el-" + str(seed))
+
+
+def test_meshblob_solid_with_hole_equal():
+    outer, hole = [[0, 0], [10, 0], [10, 10], [0, 10]], [[3, 3], [6, 3], [6, 6], [3, 6]]
+    v = [[x, y, 0] for x, y in outer + hole] + [[x, y, 5] for x, y in outer + hole]
+    bottom = [[0, 1, 2, 3], [7, 6, 5, 4]]
+    top = [[11, 10, 9, 8], [12, 13, 14, 15]]
+    sides = [[i, 8 + i, 8 + (i + 1) % 4, (i + 1) % 4] for i in range(4)]
+    sides += [[4 + (i + 1) % 4, 12 + (i + 1) % 4, 12 + i, 4 + i] for i in range(4)]
+    picture = encode_polyhedron(Polyhedron.from_mesh(v, [bottom, top] + sides))
+    a = assert_same_mesh(picture)
+    assert a[0] == "ok" and a[1].is_watertight()
+    assert a[1].volume == pytest.approx(5 * (100 - 9))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_meshblob_wire_equal(seed):
+    """Edges, no faces: no triangles, the edges as uint32 lines (the triangulator is not called)."""
+    rng = random.Random(seed)
+    for _ in range(20):
+        n = rng.randrange(0, 9)
+        pts = np.array([[rng.uniform(-1e4, 1e4) for _ in range(3)] for _ in range(n)]).reshape(-1, 3)
+        e = rng.randrange(0, 12) if n else 0
+        edges = np.array([[rng.randrange(n), rng.randrange(n)] for _ in range(e)], dtype=np.int32).reshape(-1, 2)
+        radius = None if rng.random() < 0.5 else CountArray([-1, -2, -3, -4, -5], [1, 2, 3, 4, 0.5])
+        poly = Polyhedron(pts, edges, [], [0], radius=radius, polyeder_type=rng.choice((0x1003, 2)),
+                          id=_random_id(rng))
+        picture = encode_polyhedron(poly)
+        a = assert_same_mesh(picture)
+        assert a[0] == "ok"
+        mesh = a[1]
+        assert mesh.faces.shape == (0, 3) and mesh.face_source.shape == (0,)
+        assert mesh.lines.tolist() == edges.tolist() and mesh.lines.dtype == np.uint32
+        assert mesh.rgba == (None if radius is None else (1.0, 2.0, 3.0, 4.0))
+        assert mesh.id == poly.id and mesh.polyeder_type == poly.polyeder_type
+        assert_same_mesh(picture, element_id="w")
+
+
+RADII = [
+    None,
+    ([], []),
+    ([-1, -2, -3], [1, 2, 3]),  # no alpha: no colour
+    ([-4, -3, -2, -1], [4, 3, 2, 1]),  # any order
+    ([-1, -1, -2, -3, -4], [7, 1, 2, 3, 4]),  # duplicates: the first wins
+    ([-5, -1, -2, -3, -4, 9], [0.25, 0.5, 1.5, 2.5, 255, 9]),
+    ([-1, -2, -3, -4], [1, 2, 3]),  # fewer values than counters: -4 unpaired
+    ([-1, -2, -3, -4], [1, 2, 3, 4, 5]),  # more values than counters
+    ([-1, -2, -3, -4], [-0.0, -np.inf, 1e38, 0.1]),  # float32 values as they are (NaN: Mesh != itself)
+]
+
+
+@pytest.mark.parametrize("radius", RADII, ids=range(len(RADII)))
+def test_meshblob_colour_equal(radius):
+    v, faces = _prism(random.Random(1))
+    poly = Polyhedron.from_mesh(v, faces)
+    poly.radius = None if radius is None else CountArray(*radius)
+    poly.bendingrolle = CountArray([1, 2], [3, 4]) if radius else None
+    picture = encode_polyhedron(poly)
+    a = assert_same_mesh(picture)
+    assert a[0] == "ok"
+    expected = core.decode_polyhedron(picture).rgba
+    got = a[1].rgba
+    assert (got is None and expected is None) or np.array_equal(np.array(got), np.array(expected), equal_nan=True)
+    if radius is not None and radius[0]:
+        first = {}
+        for c, x in zip(radius[0], np.asarray(radius[1], np.float32).tolist()):
+            first.setdefault(c, x)
+        want = tuple(first.get(c) for c in (-1, -2, -3, -4))
+        want = None if None in want else want
+        assert (got is None and want is None) or np.array_equal(np.array(got), np.array(want), equal_nan=True)
+
+
+def test_meshblob_triangulator_errors_same():
+    """A face whose edges do not chain: the triangulator's error, naming the payload's Guid (or element_id)."""
+    v, faces = _prism(random.Random(2))
+    poly = Polyhedron.from_mesh(v, faces, id="12345678-9abc-def0-1234-56789abcdef0")
+    fe = poly.face_edges.copy()
+    fe[0], fe[1] = fe[1], -fe[0]
+    poly.face_edges = fe
+    picture = encode_polyhedron(poly)
+    for kwargs in ({}, {"element_id": "elem"}, {"limits": Limits(max_face_size=4)}):
+        a = assert_same_mesh(picture, **kwargs)
+        assert a[0] != "ok" and issubclass(a[0], DecodeError)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_meshblob_stream_damage_same(seed):
+    rng = random.Random(seed)
+    streams = samples.nrbf_streams()
+    for _ in range(250):
+        s = rng.choice(streams)
+        s = s[: rng.randrange(len(s))] if rng.random() < 0.3 else _mutate(rng, s)
+        pic = base64.b64encode(s).decode()
+        assert_same_mesh(pic, compress=0)
+        assert_same_mesh(pic, compress=0, limits=TIGHT, element_id="e")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_meshblob_gzip_and_base64_damage_same(seed):
+    rng = random.Random(seed)
+    gz = [base64.b64decode(p) for p in samples.pictures()]
+    for _ in range(150):
+        g = rng.choice(gz)
+        g = g[: rng.randrange(len(g))] if rng.random() < 0.3 else _mutate(rng, g)
+        pic = base64.b64encode(g).decode()
+        assert_same_mesh(pic)
+        assert_same_mesh(pic, limits=TIGHT)
+        p = list(rng.choice(samples.pictures()))
+        if rng.random() < 0.5:
+            del p[rng.randrange(len(p)):]
+        else:
+            p[rng.randrange(len(p))] = rng.choice("A+/=-_ \n\u00e9")
+        assert_same_mesh("".join(p))
+    for bad in (None, 12, ["x"], object()):
+        assert_same_mesh(bad)
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_meshblob_truncated_everywhere_same(k):
+    stream = samples.nrbf_streams()[k]
+    for n in range(0, len(stream), 3):
+        a = assert_same_mesh(base64.b64encode(stream[:n]), compress=0)
+        assert a[0] is DecodeError
+
+
+def test_meshblob_shapes_equal():
+    """Hand-built record layouts the samples lack reach the same Mesh."""
+    for shape in SHAPES:
+        for k in (0, 1):
+            stream = rebuild(poly_of(k), **shape)
+            a = assert_same_mesh(base64.b64encode(stream).decode(), compress=0)
+            assert a[0] == "ok"
+
+
+# --- the model's fast paths ---------------------------------------------------
+
+
+def test_mesh_from_arrays_equals_constructor():
+    v = np.arange(12, dtype=np.float64).reshape(4, 3)
+    f = np.array([[0, 1, 2], [0, 2, 3]], dtype=np.uint32)
+    s = np.array([0, 0], dtype=np.int32)
+    lines = np.zeros((0, 2), dtype=np.uint32)
+    m = Mesh._from_arrays(v, f, s, lines, (1.0, 2.0, 3.0, 4.0), "id", 0x1003)
+    assert type(m) is Mesh and m.vertices is v and m.faces is f and m.face_source is s and m.lines is lines
+    assert m == Mesh(v, f, s, rgba=(1, 2, 3, 4), id="id", polyeder_type=0x1003)
+    assert Mesh._from_arrays(v, f, s, lines, None, None, None) == Mesh(v, f, s)
+
+
+def test_count_array_get_and_rgba():
+    ca = CountArray([-5, -1, -2, -1, -3, -4], [9, 1, 2, 7, 3, 4])
+    assert ca.get(-1) == 1.0 and type(ca.get(-1)) is float
+    assert ca.get(-4) == 4.0 and ca.get(np.int32(-2)) == 2.0 and ca.get(-6) is None
+    assert ca.rgba == (1.0, 2.0, 3.0, 4.0) and all(type(c) is float for c in ca.rgba)
+    assert CountArray([-1, -2, -3, -4], [1, 2, 3]).rgba is None  # -4 unpaired
+    assert CountArray([-1, -2, -3, -4], [1, 2, 3]).get(-4) is None
+    assert CountArray([], []).rgba is None
+    assert CountArray([-1, -2, -3, -4], [0.1, 2, 3, 4]).rgba[0] == float(np.float32(0.1))

@@ -59,6 +59,9 @@ def decode_meshblob(
     element in the response) names the element in errors and becomes the
     mesh's ``id``: the payload's own Guid is all zeros in every sample seen.
     """
-    poly = _backend.get("nrbf").decode_polyhedron(picture, compress=compress, element_id=element_id, limits=limits)
-    mesh = triangulate(poly, limits=limits, element_id=element_id)
+    # One call into the active backend: the compiled one goes straight from
+    # the stream to the Mesh, without building the intermediate Polyhedron.
+    mesh: Mesh = _backend.get("nrbf").decode_meshblob(
+        picture, compress=compress, element_id=element_id, limits=limits
+    )
     return mesh

@@ -7,7 +7,7 @@ says otherwise. Both backends (compiled ``bimgeo._core`` and pure-Python
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -57,20 +57,25 @@ class CountArray:
         self.value_meta = ListMeta(*value_meta)
 
     def get(self, counter: int) -> Optional[float]:
-        """The value paired with ``counter``, or None."""
-        n = min(len(self.counters), len(self.values))
-        for i in range(n):
-            if int(self.counters[i]) == counter:
-                return float(self.values[i])
+        """The value paired with ``counter`` (its first occurrence), or None."""
+        for c, v in zip(self.counters.tolist(), self.values.tolist()):
+            if c == counter:
+                return v
         return None
 
     @property
     def rgba(self) -> Optional[RGBA]:
         """(R, G, B, A) in 0..255 when counters -1..-4 are all present, else None."""
-        out = [self.get(c) for c in (-1, -2, -3, -4)]
-        if any(v is None for v in out):
+        # One .tolist() each (Python ints / floats), then a dict of first occurrences:
+        # the same answer as get() per counter, without looping over numpy scalars.
+        first: Dict[int, float] = {}
+        for c, v in zip(self.counters.tolist(), self.values.tolist()):
+            if c not in first:
+                first[c] = v
+        try:
+            return (first[-1], first[-2], first[-3], first[-4])
+        except KeyError:
             return None
-        return (out[0], out[1], out[2], out[3])  # type: ignore[return-value]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CountArray):
@@ -134,6 +139,12 @@ class WireInfo:
 DEFAULT_LIBRARY = (
     "PPAttribPictureType3, Version=2011.0.4906.41750, Culture=neutral, PublicKeyToken=null"
 )
+
+
+def _rgba(values: Any) -> RGBA:
+    """Four floats from any 4-sequence of numbers (colour components in 0..255)."""
+    r, g, b, a = (float(c) for c in values)
+    return (r, g, b, a)
 
 
 def _dotnet_capacity(n: int) -> int:
@@ -298,9 +309,38 @@ class Mesh:
         if lines is None:
             lines = np.zeros((0, 2), dtype=np.uint32)
         self.lines = np.ascontiguousarray(lines, dtype=np.uint32).reshape(-1, 2)
-        self.rgba = None if rgba is None else tuple(float(c) for c in rgba)  # type: ignore[assignment]
+        self.rgba: Optional[RGBA] = None if rgba is None else _rgba(rgba)
         self.id = id
         self.polyeder_type = polyeder_type
+
+    @classmethod
+    def _from_arrays(
+        cls,
+        vertices: npt.NDArray[np.float64],
+        faces: npt.NDArray[np.uint32],
+        face_source: npt.NDArray[np.int32],
+        lines: npt.NDArray[np.uint32],
+        rgba: Optional[RGBA],
+        id: Optional[str],
+        polyeder_type: Optional[int],
+    ) -> "Mesh":
+        """Internal, no validation: a Mesh from arrays a decoder just made.
+
+        The caller guarantees what ``__init__`` would otherwise enforce:
+        vertices (n, 3) float64, faces (m, 3) uint32, face_source (m,) int32,
+        lines (k, 2) uint32, all C-contiguous and owned by this mesh; rgba a
+        tuple of 4 Python floats or None. Skips the constructor's
+        conversions, which cost more than decoding a small element.
+        """
+        m = object.__new__(cls)
+        m.vertices = vertices
+        m.faces = faces
+        m.face_source = face_source
+        m.lines = lines
+        m.rgba = rgba
+        m.id = id
+        m.polyeder_type = polyeder_type
+        return m
 
     @property
     def volume(self) -> float:
@@ -365,7 +405,7 @@ class Mesh:
 
         tm = trimesh.Trimesh(vertices=self.vertices, faces=self.faces, process=False, **kwargs)
         if self.rgba is not None:
-            tm.visual.face_colors = np.round(np.asarray(self.rgba)).astype(np.uint8)
+            tm.visual.face_colors = np.round(np.asarray(self.rgba)).astype(np.uint8)  # type: ignore[union-attr]
         tm.metadata.update({"id": self.id, "polyeder_type": self.polyeder_type, "face_source": self.face_source})
         return tm
 

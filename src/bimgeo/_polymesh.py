@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -144,7 +144,7 @@ def _group_polygons(faces: np.ndarray, face_source: np.ndarray) -> List[List[int
 
 
 def _single_boundary_loop(tris: np.ndarray) -> Optional[List[int]]:
-    directed: Dict[tuple, int] = {}
+    directed: Dict[Tuple[int, int], int] = {}
     for t in tris:
         for a, b in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])):
             directed[(int(a), int(b))] = directed.get((int(a), int(b)), 0) + 1
@@ -192,7 +192,7 @@ def encode_polymesh(mesh: Union[Mesh, Polyhedron], *, rgba: Optional[RGBA] = Non
         if not math.isfinite(x):
             raise ValueError("cannot encode a non-finite vertex coordinate")
     doc: Dict[str, Any] = {}
-    colour = rgba if rgba is not None else mesh.rgba
+    colour: Optional[RGBA] = rgba if rgba is not None else mesh.rgba
     if colour is not None:
         doc["Color"] = rgba_to_argb(colour)
     doc["Vertices"] = verts

@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 import numpy.typing as npt
 
-from ._model import RGBA, Mesh
+from ._model import RGBA, Mesh, _rgba
 
 __all__ = ["Element", "ElementError", "Scene"]
 
@@ -52,7 +52,7 @@ class Element:
         self.parent = parent
         self.matrix = None if matrix is None else np.asarray(matrix, dtype=np.float64).reshape(4, 4)
         self.mesh = mesh
-        self.rgba = None if rgba is None else tuple(float(c) for c in rgba)  # type: ignore[assignment]
+        self.rgba: Optional[RGBA] = None if rgba is None else _rgba(rgba)
         self.template = template
         self.attributes = {} if attributes is None else attributes
         self.children = [] if children is None else children

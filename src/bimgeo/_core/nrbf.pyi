@@ -2,9 +2,9 @@
 from typing import Any, Dict, Optional, Union
 
 from .._limits import Limits
-from .._model import Polyhedron
+from .._model import Mesh, Polyhedron
 
-__all__ = ["decode_polyhedron", "parse_polyhedron"]
+__all__ = ["decode_meshblob", "decode_polyhedron", "parse_polyhedron"]
 
 _Buffer = Union[bytes, bytearray, memoryview]
 
@@ -35,4 +35,19 @@ def decode_polyhedron(
     compress: None/True/1 gzip, False/0 plain MS-NRBF; 2 and 3 raise
     UnsupportedError. The gunzipped size is capped at
     ``limits.max_decompressed`` (LimitError).
+    """
+
+def decode_meshblob(
+    picture: Union[str, _Buffer],
+    *,
+    compress: Any = ...,
+    element_id: Optional[str] = ...,
+    limits: Optional[Limits] = ...,
+) -> Mesh:
+    """Decode a meshblob ``picture`` straight to triangles: base64 -> gzip -> MS-NRBF -> Mesh.
+
+    Same result and errors as ``decode_polyhedron`` followed by
+    ``bimgeo._core.triangulate.triangulate``, without the intermediate
+    Polyhedron. A wire polyhedron (no faces) gives its edges as ``lines``;
+    ``id`` is ``element_id`` when given, else the payload's Guid.
     """

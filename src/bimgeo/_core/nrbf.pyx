@@ -22,6 +22,12 @@ messages; the twin is the reference). How it works:
 Errors leave the nogil code as a code + offset + a few fields in
 ``Ctx``; ``_raise`` builds the twin's message text from them.
 
+``decode_meshblob`` runs the same passes (``_prepare``, then ``_walk`` mode
+2, so the same errors) but fills only what a Mesh needs: points, edges
+(uint32 lines for a wire), face edges and offsets for the triangulator, and
+m_Radius into C buffers for the colour; no Polyhedron, WireInfo or
+CountArray objects. Then one call to ``bimgeo._core.triangulate``.
+
 Unpacking (``decode_polyhedron``): base64 is decoded here in C, nogil
 (canonical padding only; anything else goes to the twin, whose
 ``b64decode(validate=True)`` rules depend on the Python version); gzip
@@ -53,11 +59,11 @@ import numpy as np
 
 from .._errors import DecodeError, LimitError, UnsupportedError
 from .._limits import get_default_limits
-from .._model import CountArray, ListMeta, Polyhedron, WireInfo
+from .._model import CountArray, ListMeta, Mesh, Polyhedron, WireInfo
 
 cnp.import_array()
 
-__all__ = ["decode_polyhedron", "parse_polyhedron"]
+__all__ = ["decode_meshblob", "decode_polyhedron", "parse_polyhedron"]
 
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
@@ -1923,8 +1929,9 @@ cdef int _walk(Ctx* c, Out* out, int mode) noexcept nogil:
             else:
                 _copy_i32(out.face_edges + total, c.buf + o, size)
             out.face_offsets[i + 1] = total + size
-            out.face_lists[2 * i] = fmeta[0]
-            out.face_lists[2 * i + 1] = fmeta[1]
+            if out.face_lists != NULL:   # NULL: decode_meshblob, which needs no WireInfo
+                out.face_lists[2 * i] = fmeta[0]
+                out.face_lists[2 * i + 1] = fmeta[1]
         total += size
         # Lists shared between faces could make the output outgrow the
         # input without bound; a stream holds each reference in 4 bytes.
@@ -2292,6 +2299,40 @@ cdef int64_t _clamp(object v) except? -1:
         return -(1 << 62)
     return r
 
+cdef int _prepare(Ctx* c, Out* out, object lim, object element_id) except -1:
+    """Scan, resolve, check the graph and count (``_walk`` mode 0; mode 1 for the twin's first error).
+
+    ``c`` is initialised; the caller frees it, whatever happens here.
+    """
+    cdef int rc
+    max_depth = lim.max_depth
+    max_face = lim.max_face_size
+    max_elements = lim.max_elements
+    c.max_depth = _clamp(max_depth)
+    c.max_face = _clamp(max_face)
+    c.null_budget = _clamp(max_elements)
+    with nogil:
+        rc = _scan(c)
+    if c.ndecs:
+        err = _decimal_error(c, element_id)
+        if err is not None:
+            raise err
+    if rc < 0:
+        raise _error(c, element_id, lim)
+    with nogil:
+        rc = _finish(c)
+        if rc == 0:
+            if _mcache_init(c) < 0:
+                rc = _nomem(c)
+        if rc == 0:
+            memset(out, 0, sizeof(Out))
+            rc = _walk(c, out, 0)
+            if rc < 0 and c.err.code != E_NOMEM:
+                rc = _walk(c, out, 1)   # the twin's first error
+    if rc < 0:
+        raise _error(c, element_id, lim)
+    return 0
+
 cdef object _parse(const uint8_t* buf, Py_ssize_t n, object limits, object element_id):
     cdef Ctx c
     cdef Out out
@@ -2300,38 +2341,13 @@ cdef object _parse(const uint8_t* buf, Py_ssize_t n, object limits, object eleme
     cdef cnp.ndarray points, edges, face_edges, face_offsets, face_lists
     cdef cnp.ndarray rc_a = None, rv_a = None, bc_a = None, bv_a = None
     lim = get_default_limits() if limits is None else limits
-    max_depth = lim.max_depth
-    max_face = lim.max_face_size
-    max_elements = lim.max_elements
     with nogil:
         rc = _ctx_init(&c, buf, n)
     if rc < 0:
         _ctx_free(&c)
         raise MemoryError()
-    c.max_depth = _clamp(max_depth)
-    c.max_face = _clamp(max_face)
-    c.null_budget = _clamp(max_elements)
     try:
-        with nogil:
-            rc = _scan(&c)
-        if c.ndecs:
-            err = _decimal_error(&c, element_id)
-            if err is not None:
-                raise err
-        if rc < 0:
-            raise _error(&c, element_id, lim)
-        with nogil:
-            rc = _finish(&c)
-            if rc == 0:
-                if _mcache_init(&c) < 0:
-                    rc = _nomem(&c)
-            if rc == 0:
-                memset(&out, 0, sizeof(Out))
-                rc = _walk(&c, &out, 0)
-                if rc < 0 and c.err.code != E_NOMEM:
-                    rc = _walk(&c, &out, 1)   # the twin's first error
-        if rc < 0:
-            raise _error(&c, element_id, lim)
+        _prepare(&c, &out, lim, element_id)
         dims[0] = out.n_points
         dims[1] = 3
         points = cnp.PyArray_EMPTY(2, dims, cnp.NPY_FLOAT64, 0)
@@ -2578,6 +2594,27 @@ cdef object _gunzip(bytes data, object limits, object element_id):
     return _twin()._gunzip(data, limits, element_id)
 
 
+cdef object _unpack(object picture, object compress, object element_id, object lim):
+    """base64 -> gzip (or not, per ``compress``): the MS-NRBF bytes (bytes or bytearray)."""
+    cdef int mode
+    if compress is None or compress is True or (type(compress) is int and compress == 1):
+        mode = 1
+    elif compress is False or (type(compress) is int and compress == 0):
+        mode = 0
+    else:
+        mode = _twin()._compress_mode(compress, element_id)
+    raw = _unbase64(picture, element_id)
+    if mode == 1:
+        raw = _gunzip(raw, lim, element_id)
+    elif len(raw) > lim.max_decompressed:
+        raise LimitError(
+            f"picture of {len(raw)} bytes exceeds max_decompressed={lim.max_decompressed}",
+            offset=lim.max_decompressed,
+            element_id=element_id,
+        )
+    return raw
+
+
 def decode_polyhedron(picture, *, compress=1, element_id=None, limits=None):
     """Decode a meshblob ``picture``: base64 -> gzip -> MS-NRBF -> Polyhedron.
 
@@ -2588,21 +2625,158 @@ def decode_polyhedron(picture, *, compress=1, element_id=None, limits=None):
     ``limits.max_decompressed`` (LimitError). Output frame as in
     ``parse_polyhedron``: element-local, mm, Z up.
     """
-    cdef int mode
-    if compress is None or compress is True or (type(compress) is int and compress == 1):
-        mode = 1
-    elif compress is False or (type(compress) is int and compress == 0):
-        mode = 0
-    else:
-        mode = _twin()._compress_mode(compress, element_id)
     lim = get_default_limits() if limits is None else limits
-    raw = _unbase64(picture, element_id)
-    if mode == 1:
-        raw = _gunzip(raw, lim, element_id)
-    elif len(raw) > lim.max_decompressed:
-        raise LimitError(
-            f"picture of {len(raw)} bytes exceeds max_decompressed={lim.max_decompressed}",
-            offset=lim.max_decompressed,
-            element_id=element_id,
-        )
+    raw = _unpack(picture, compress, element_id, lim)
     return parse_polyhedron(raw, element_id=element_id, limits=lim)
+
+# ---------------------------------------------------------------------------
+# decode_meshblob: straight to a Mesh
+
+# The triangulator, imported on first use (bimgeo._core.triangulate builds
+# separately; nrbf must import without it). The module is kept, not the
+# function, so a patched ``triangulate`` attribute is honoured.
+cdef object _TRI_MODULE = None
+
+cdef object _tri_module():
+    global _TRI_MODULE
+    if _TRI_MODULE is None:
+        from . import triangulate as t
+        _TRI_MODULE = t
+    return _TRI_MODULE
+
+cdef object _rgba(Out* out):
+    """The twin's ``Polyhedron.rgba``: first value paired with each of counters -1..-4, or None."""
+    cdef int64_t n = out.n_rc if out.n_rc < out.n_rv else out.n_rv, i
+    cdef int k
+    cdef int32_t want
+    cdef double v[4]
+    if not out.has_radius:
+        return None
+    for k in range(4):
+        want = -1 - k
+        for i in range(n):
+            if out.rc[i] == want:
+                v[k] = <double>out.rv[i]
+                break
+        else:
+            return None
+    return (v[0], v[1], v[2], v[3])
+
+cdef inline bint _is_array(object a, int typenum, int ndim) noexcept:
+    """``a`` an ndarray of exactly ``typenum``, ``ndim`` dims, C-contiguous, aligned, native order?"""
+    if type(a) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    return (cnp.PyArray_TYPE(arr) == typenum and cnp.PyArray_NDIM(arr) == ndim
+            and cnp.PyArray_ISCARRAY(arr) and cnp.PyArray_ISNOTSWAPPED(arr)
+            and (ndim == 1 or cnp.PyArray_DIM(arr, 1) == 3))
+
+cdef object _mesh(cnp.ndarray vertices, object faces, object face_source, cnp.ndarray lines, object rgba,
+                  object mesh_id, object ptype):
+    """``Mesh._from_arrays`` without the Python-level call: the same slots, assigned here."""
+    m = Mesh.__new__(Mesh)
+    m.vertices = vertices
+    m.faces = faces
+    m.face_source = face_source
+    m.lines = lines
+    m.rgba = rgba
+    m.id = mesh_id
+    m.polyeder_type = ptype
+    return m
+
+cdef object _parse_mesh(const uint8_t* buf, Py_ssize_t n, object lim, object element_id):
+    """``_parse`` for a Mesh: the same checks and errors, only the arrays a Mesh needs, then triangulate."""
+    cdef Ctx c
+    cdef Out out
+    cdef int rc
+    cdef bint wire
+    cdef int64_t fo_dummy = 0
+    cdef cnp.npy_intp dims[2]
+    cdef cnp.ndarray points, edges, face_edges = None, face_offsets = None, faces, source
+    memset(&out, 0, sizeof(Out))   # out.rc / out.rv are freed whatever happens
+    with nogil:
+        rc = _ctx_init(&c, buf, n)
+    if rc < 0:
+        _ctx_free(&c)
+        raise MemoryError()
+    try:
+        _prepare(&c, &out, lim, element_id)
+        wire = out.n_faces == 0
+        dims[0] = out.n_points
+        dims[1] = 3
+        points = cnp.PyArray_EMPTY(2, dims, cnp.NPY_FLOAT64, 0)
+        dims[0] = out.n_edges
+        dims[1] = 2
+        # A wire's edges become the mesh's lines: uint32 (the indices are >= 0, same bits).
+        edges = cnp.PyArray_EMPTY(2, dims, cnp.NPY_UINT32 if wire else cnp.NPY_INT32, 0)
+        out.points = <double*>cnp.PyArray_DATA(points)
+        out.edges = <int32_t*>cnp.PyArray_DATA(edges)
+        if wire:
+            out.face_offsets = &fo_dummy
+        else:
+            dims[0] = out.n_fe
+            face_edges = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
+            dims[0] = out.n_faces + 1
+            face_offsets = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT64, 0)
+            out.face_edges = <int32_t*>cnp.PyArray_DATA(face_edges)
+            out.face_offsets = <int64_t*>cnp.PyArray_DATA(face_offsets)
+        # face_lists and m_Bendingrolle stay NULL: not filled. m_Radius into C buffers
+        # (its counts are bounded by the stream) for the colour.
+        if out.has_radius:
+            out.rc = <int32_t*>malloc(<size_t>(out.n_rc + 1) * sizeof(int32_t))
+            out.rv = <float*>malloc(<size_t>(out.n_rv + 1) * sizeof(float))
+            if out.rc == NULL or out.rv == NULL:
+                raise MemoryError()
+        with nogil:
+            rc = _walk(&c, &out, 2)
+        if rc < 0:   # the checks pass 0 skipped, in the twin's order
+            raise _error(&c, element_id, lim)
+        rgba = _rgba(&out)
+        mesh_id = _guid_text(out.guid) if element_id is None else element_id
+        ptype = <object>out.ptype_value
+    finally:
+        free(out.rc)
+        free(out.rv)
+        _ctx_free(&c)
+    if wire:
+        dims[0] = 0
+        dims[1] = 3
+        faces = cnp.PyArray_EMPTY(2, dims, cnp.NPY_UINT32, 0)
+        source = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
+        return _mesh(points, faces, source, edges, rgba, mesh_id, ptype)
+    tri_faces, tri_source = _tri_module().triangulate(points, edges, face_edges, face_offsets,
+                                                      element_id=mesh_id, limits=lim)
+    # The triangulator's contract: faces (m, 3) uint32, face_source (m,) int32, fresh and
+    # C-contiguous. Normalise as Mesh() would if it ever returns something else.
+    if not _is_array(tri_faces, cnp.NPY_UINT32, 2):
+        tri_faces = np.ascontiguousarray(tri_faces, dtype=np.uint32).reshape(-1, 3)
+    if not _is_array(tri_source, cnp.NPY_INT32, 1):
+        tri_source = np.ascontiguousarray(tri_source, dtype=np.int32).reshape(-1)
+    dims[0] = 0
+    dims[1] = 2
+    return _mesh(points, tri_faces, tri_source, cnp.PyArray_EMPTY(2, dims, cnp.NPY_UINT32, 0), rgba, mesh_id, ptype)
+
+
+def decode_meshblob(picture, *, compress=1, element_id=None, limits=None):
+    """Decode a meshblob ``picture`` straight to triangles: base64 -> gzip -> MS-NRBF -> Mesh.
+
+    ``decode_polyhedron`` then ``bimgeo._core.triangulate.triangulate``, with
+    the same errors (the decoder's, then the triangulator's) but without the
+    intermediate Polyhedron: only the arrays a Mesh needs are filled.
+    vertices: the points ((n, 3) float64, element-local, mm, Z up); faces
+    (m, 3) uint32 counter-clockwise from outside; face_source (m,) int32;
+    a wire polyhedron (no faces) gives no faces and its edges as ``lines``
+    (uint32); rgba from ``m_Radius`` counters -1..-4 or None; id =
+    ``element_id`` when given, else the payload's Guid (it also names the
+    element in the triangulator's errors); polyeder_type as decoded.
+    """
+    cdef Py_buffer view
+    lim = get_default_limits() if limits is None else limits
+    raw = _unpack(picture, compress, element_id, lim)
+    if type(raw) is bytes:
+        return _parse_mesh(<const uint8_t*>PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), lim, element_id)
+    PyObject_GetBuffer(raw, &view, PyBUF_SIMPLE)   # a bytearray (libdeflate's output)
+    try:
+        return _parse_mesh(<const uint8_t*>view.buf, view.len, lim, element_id)
+    finally:
+        PyBuffer_Release(&view)

@@ -30,7 +30,7 @@ import numpy as np
 
 from .._errors import DecodeError, LimitError, UnsupportedError
 from .._limits import Limits, get_default_limits
-from .._model import CountArray, ListMeta, Polyhedron, WireInfo
+from .._model import CountArray, ListMeta, Mesh, Polyhedron, WireInfo
 
 __all__ = [
     "DateTimeValue",
@@ -38,6 +38,7 @@ __all__ = [
     "NrbfClass",
     "NrbfObject",
     "TimeSpanValue",
+    "decode_meshblob",
     "decode_polyhedron",
     "parse_polyhedron",
     "read_stream",
@@ -1088,3 +1089,42 @@ def decode_polyhedron(
             element_id=element_id,
         )
     return parse_polyhedron(raw, element_id=element_id, limits=lim)
+
+
+def decode_meshblob(
+    picture: Union[str, _Buffer],
+    *,
+    compress: Any = 1,
+    element_id: Optional[str] = None,
+    limits: Optional[Limits] = None,
+) -> Mesh:
+    """Decode a meshblob ``picture`` straight to triangles: ``decode_polyhedron`` + triangulation.
+
+    The reference for the compiled ``bimgeo._core.nrbf.decode_meshblob``.
+    Mesh: vertices = the polyhedron's points ((n, 3) float64, element-local,
+    mm, Z up); faces / face_source from ``bimgeo._pure.triangulate``; a
+    wire polyhedron (no faces) gives empty faces and its edges as
+    ``lines`` (uint32); rgba from ``m_Radius`` or None; id = ``element_id``
+    when given, else the payload's Guid (it also names the element in the
+    triangulator's errors); polyeder_type as decoded. Errors: those of
+    ``decode_polyhedron``, then the triangulator's.
+    """
+    from .triangulate import triangulate
+
+    lim = get_default_limits() if limits is None else limits
+    poly = decode_polyhedron(picture, compress=compress, element_id=element_id, limits=lim)
+    mesh_id = element_id if element_id is not None else poly.id
+    if poly.n_faces == 0:
+        return Mesh(
+            poly.points,
+            np.zeros((0, 3), dtype=np.uint32),
+            np.zeros(0, dtype=np.int32),
+            poly.edges.astype(np.uint32),
+            rgba=poly.rgba,
+            id=mesh_id,
+            polyeder_type=poly.polyeder_type,
+        )
+    faces, face_source = triangulate(
+        poly.points, poly.edges, poly.face_edges, poly.face_offsets, element_id=mesh_id, limits=lim
+    )
+    return Mesh(poly.points, faces, face_source, rgba=poly.rgba, id=mesh_id, polyeder_type=poly.polyeder_type)
