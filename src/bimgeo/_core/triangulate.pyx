@@ -1,0 +1,1276 @@
+# cython: language_level=3
+"""Polygon-with-holes triangulation, compiled.
+
+A statement-by-statement translation of the core of
+``bimgeo._pure.triangulate`` (read its docstring for the algorithm): the
+same operations in the same order in every floating-point expression, so
+that with -ffp-contract=off (setup.py) both give identical triangles.
+Argument checking, messages and constants are imported from the twin.
+
+All the work runs in ``noexcept nogil`` functions that return an error
+code; node arrays grow before each island to the bound the algorithm can
+reach (the island's points plus 2 per hole), so nothing deep inside
+allocates except the blocker grid. Every offset, edge reference and point
+index is checked by the twin's ``prepare_*`` (numpy, before the GIL is
+released); the loop chaining checks edge references again before it
+follows them.
+"""
+from libc.math cimport fabs
+from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.string cimport memcpy, memset
+
+import numpy as np
+
+cimport numpy as cnp
+
+from bimgeo._pure.triangulate import (
+    BRIDGE_BUDGET,
+    E_HOLES,
+    E_MEMORY,
+    E_OPEN,
+    GRID_MAX,
+    GRID_MIN,
+    K_BLOCK,
+    K_CONVEX,
+    K_GONE,
+    K_SPIKE,
+    _error,
+    prepare_polygons,
+    prepare_polyhedron,
+)
+
+cnp.import_array()
+
+__all__ = ["triangulate", "triangulate_polygons"]
+
+cdef enum:
+    C_OK = 0
+    C_OPEN = 1  # = E_OPEN of the twin
+    C_MEMORY = 2  # = E_MEMORY
+    C_HOLES = 3  # = E_HOLES
+    C_GONE = 0  # = K_GONE
+    C_CONVEX = 1  # = K_CONVEX
+    C_BLOCK = 2  # = K_BLOCK
+    C_SPIKE = 3  # = K_SPIKE
+    NODE_MAX = 700000000  # keeps every node count and index in int
+
+if (E_OPEN != C_OPEN or E_MEMORY != C_MEMORY or E_HOLES != C_HOLES or K_GONE != C_GONE
+        or K_CONVEX != C_CONVEX or K_BLOCK != C_BLOCK or K_SPIKE != C_SPIKE):
+    raise ImportError("bimgeo._core.triangulate is out of step with bimgeo._pure.triangulate")
+
+cdef int G_MIN = GRID_MIN
+cdef int G_MAX = GRID_MAX
+cdef long long BRIDGE_MAX = BRIDGE_BUDGET
+
+
+cdef struct Ranked:
+    double key
+    int idx
+
+
+cdef struct HoleKey:
+    double x
+    double y
+    int order
+    int loop
+
+
+cdef struct State:
+    const double* pts
+    # output
+    int* tri
+    int* src
+    Py_ssize_t ntri
+    Py_ssize_t tcap
+    int face
+    # loops of the current face
+    int* lv
+    int* ls
+    int nloops
+    double* lx
+    double* ly
+    double* ar
+    double* bb
+    Ranked* order
+    int* depth
+    int* owner
+    int* head
+    int* tail
+    int* link
+    HoleKey* keys
+    int lcap
+    int u
+    int v
+    double ox
+    double oy
+    long long bridge_budget
+    # nodes of the current island
+    int cap
+    int nn
+    int left
+    int start
+    int flip
+    double* x
+    double* y
+    int* pi
+    int* pv
+    int* nx
+    char* kd
+    char* inq
+    int* qr
+    int* st
+    char* ing
+    int* qd
+    int qh
+    int qn
+    int qcap
+    int* ext
+    int ne
+    # blocker grid
+    int gn
+    double gx0
+    double gy0
+    double gsx
+    double gsy
+    int* gs
+    int gcap
+    int* gi
+
+
+cdef int _grow(void** ptr, size_t size) noexcept nogil:
+    cdef void* q = realloc(ptr[0], size if size > 0 else 1)
+    if q == NULL:
+        return -1
+    ptr[0] = q
+    return 0
+
+
+cdef int _reserve_face(State* S, int n) noexcept nogil:
+    """Per-face arrays for n loop points (and at most n loops)."""
+    if n <= S.lcap and S.ls != NULL:
+        return 0
+    cdef size_t m = <size_t>n + 1
+    if (_grow(<void**>&S.lv, m * sizeof(int)) or _grow(<void**>&S.ls, (m + 1) * sizeof(int))
+            or _grow(<void**>&S.lx, m * sizeof(double)) or _grow(<void**>&S.ly, m * sizeof(double))
+            or _grow(<void**>&S.ar, m * sizeof(double)) or _grow(<void**>&S.bb, 4 * m * sizeof(double))
+            or _grow(<void**>&S.order, m * sizeof(Ranked)) or _grow(<void**>&S.depth, m * sizeof(int))
+            or _grow(<void**>&S.owner, m * sizeof(int)) or _grow(<void**>&S.head, m * sizeof(int))
+            or _grow(<void**>&S.tail, m * sizeof(int)) or _grow(<void**>&S.link, m * sizeof(int))
+            or _grow(<void**>&S.keys, m * sizeof(HoleKey))):
+        return -1
+    S.lcap = n
+    return 0
+
+
+cdef int _reserve_island(State* S, long long nodes) noexcept nogil:
+    """Room for ``nodes`` nodes and as many more triangles."""
+    if nodes > NODE_MAX:
+        return -1
+    cdef size_t m
+    if nodes > S.cap or S.x == NULL:
+        m = <size_t>nodes + 1
+        if (_grow(<void**>&S.x, m * sizeof(double)) or _grow(<void**>&S.y, m * sizeof(double))
+                or _grow(<void**>&S.pi, m * sizeof(int)) or _grow(<void**>&S.pv, m * sizeof(int))
+                or _grow(<void**>&S.nx, m * sizeof(int)) or _grow(<void**>&S.kd, m * sizeof(char))
+                or _grow(<void**>&S.inq, m * sizeof(char)) or _grow(<void**>&S.qr, m * sizeof(int))
+                or _grow(<void**>&S.st, m * sizeof(int)) or _grow(<void**>&S.ing, m * sizeof(char))
+                or _grow(<void**>&S.qd, m * sizeof(int)) or _grow(<void**>&S.ext, m * sizeof(int))
+                or _grow(<void**>&S.gi, m * sizeof(int))):
+            return -1
+        S.cap = <int>nodes
+    cdef Py_ssize_t want = S.ntri + <Py_ssize_t>nodes
+    cdef Py_ssize_t t
+    if want > S.tcap:
+        t = S.tcap * 2
+        if t < want:
+            t = want
+        if _grow(<void**>&S.tri, <size_t>t * 3 * sizeof(int)) or _grow(<void**>&S.src, <size_t>t * sizeof(int)):
+            return -1
+        S.tcap = t
+    return 0
+
+
+cdef void _free_state(State* S) noexcept nogil:
+    free(S.lv); free(S.ls); free(S.lx); free(S.ly); free(S.ar); free(S.bb); free(S.order)
+    free(S.depth); free(S.owner); free(S.head); free(S.tail); free(S.link); free(S.keys)
+    free(S.x); free(S.y); free(S.pi); free(S.pv); free(S.nx); free(S.kd); free(S.inq); free(S.qr)
+    free(S.st); free(S.ing); free(S.qd); free(S.ext); free(S.gi); free(S.gs); free(S.tri); free(S.src)
+
+
+# --- the core: one function per function of the twin ---------------------------
+
+
+cdef inline double _cross(double ax, double ay, double bx, double by, double cx, double cy) noexcept nogil:
+    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+
+
+cdef int _ring(State* S, int l, int ccw) noexcept nogil:
+    cdef double* X = S.x
+    cdef double* Y = S.y
+    cdef int a0 = S.ls[l]
+    cdef int n = S.ls[l + 1] - a0
+    cdef int start = S.nn
+    cdef bint fwd = (S.ar[l] > 0.0) == (ccw != 0)
+    cdef int last = -1
+    cdef int k = 0
+    cdef int j, p
+    cdef double x, y
+    while k < n:
+        if fwd:
+            j = a0 + k
+        else:
+            j = a0 + n - 1 - k
+        x = S.lx[j]
+        y = S.ly[j]
+        if last < 0 or X[last] != x or Y[last] != y:
+            p = S.nn
+            S.nn += 1
+            X[p] = x
+            Y[p] = y
+            S.pi[p] = S.lv[j]
+            S.pv[p] = last
+            if last >= 0:
+                S.nx[last] = p
+            last = p
+        k += 1
+    while last > start and X[last] == X[start] and Y[last] == Y[start]:
+        last -= 1
+    if last - start < 2:
+        S.nn = start
+        return -1
+    S.nn = last + 1
+    S.nx[last] = start
+    S.pv[start] = last
+    return start
+
+
+cdef bint _sees(State* S, int w, int m, int same) noexcept nogil:
+    cdef const double* X = S.x
+    cdef const double* Y = S.y
+    cdef double mx = X[m]
+    cdef double my = Y[m]
+    cdef double wx = X[w]
+    cdef double wy = Y[w]
+    cdef double dx, dy
+    if same:
+        dx = (X[S.pv[m]] - mx) + (X[S.nx[m]] - mx)
+        dy = (Y[S.pv[m]] - my) + (Y[S.nx[m]] - my)
+        if dx == 0.0 and dy == 0.0:
+            dx = -1.0
+    else:
+        dx = mx - wx
+        dy = my - wy
+    cdef int a = S.pv[w]
+    cdef int c = S.nx[w]
+    cdef bint l1 = (wx - X[a]) * dy - (wy - Y[a]) * dx > 0.0
+    cdef bint l2 = (X[c] - wx) * dy - (Y[c] - wy) * dx > 0.0
+    if _cross(X[a], Y[a], wx, wy, X[c], Y[c]) >= 0.0:
+        return l1 and l2
+    return l1 or l2
+
+
+cdef int _bridge_target(State* S, int m, int count) noexcept nogil:
+    cdef const double* X = S.x
+    cdef const double* Y = S.y
+    cdef const int* NX = S.nx
+    cdef double mx = X[m]
+    cdef double my = Y[m]
+    S.bridge_budget -= 2 * <long long>count
+    cdef int e = -1
+    cdef double hx = 0.0
+    cdef int p = 0
+    cdef int q, t
+    cdef double py, qy, xi
+    while p < count:
+        q = NX[p]
+        py = Y[p]
+        qy = Y[q]
+        if py <= my and qy >= my and py < qy:
+            if py == my:
+                xi = X[p]
+            elif qy == my:
+                xi = X[q]
+            else:
+                xi = X[p] + (my - py) * (X[q] - X[p]) / (qy - py)
+            if xi >= mx and (e < 0 or xi < hx):
+                e = p
+                hx = xi
+        p += 1
+    if e < 0:
+        return -1
+    q = NX[e]
+    if Y[e] == my and X[e] == hx:
+        t = e
+    elif Y[q] == my and X[q] == hx:
+        t = q
+    elif X[q] > X[e]:
+        t = q
+    else:
+        t = e
+    cdef double tx = X[t]
+    cdef double ty = Y[t]
+    cdef double ar = _cross(mx, my, hx, my, tx, ty)
+    cdef double y0 = my
+    cdef double y1 = ty
+    if ty < my:
+        y0 = ty
+        y1 = my
+    cdef int best = -1
+    cdef double bdx = 0.0
+    cdef double bdy = 0.0
+    cdef int bsame = 0
+    cdef bint bok = False
+    cdef double wx, wy, dx, dy, lhs, rhs
+    cdef bint inside, ok, take
+    cdef int same
+    p = 0
+    while p < count:
+        wx = X[p]
+        wy = Y[p]
+        if wx >= mx and wx <= tx and wy >= y0 and wy <= y1:
+            if ar > 0.0:
+                inside = (_cross(mx, my, hx, my, wx, wy) >= 0.0 and _cross(hx, my, tx, ty, wx, wy) >= 0.0
+                          and _cross(tx, ty, mx, my, wx, wy) >= 0.0)
+            elif ar < 0.0:
+                inside = (_cross(mx, my, hx, my, wx, wy) <= 0.0 and _cross(hx, my, tx, ty, wx, wy) <= 0.0
+                          and _cross(tx, ty, mx, my, wx, wy) <= 0.0)
+            else:
+                inside = _cross(mx, my, tx, ty, wx, wy) == 0.0
+            if inside:
+                dx = wx - mx
+                dy = wy - my
+                if dy < 0.0:
+                    dy = -dy
+                same = 1 if (dx == 0.0 and dy == 0.0) else 0
+                ok = _sees(S, p, m, same)
+                take = False
+                if best < 0:
+                    take = True
+                elif same != bsame:
+                    take = same == 1
+                elif same == 1:
+                    take = ok and not bok
+                else:
+                    lhs = dy * bdx
+                    rhs = bdy * dx
+                    if lhs < rhs:
+                        take = True
+                    elif lhs == rhs:
+                        if dx < bdx:
+                            take = True
+                        elif dx == bdx:
+                            if dy < bdy:
+                                take = True
+                            elif dy == bdy:
+                                take = ok and not bok
+                if take:
+                    best = p
+                    bdx = dx
+                    bdy = dy
+                    bsame = same
+                    bok = ok
+        p += 1
+    return best
+
+
+cdef void _splice(State* S, int w, int m) noexcept nogil:
+    cdef double* X = S.x
+    cdef double* Y = S.y
+    cdef int a = S.nx[w]
+    cdef int h, hk, m2, w2
+    if X[w] == X[m] and Y[w] == Y[m]:
+        h = S.nx[m]
+        S.nx[w] = h
+        S.pv[h] = w
+        S.nx[m] = a
+        S.pv[a] = m
+        return
+    hk = S.pv[m]
+    m2 = S.nn
+    w2 = S.nn + 1
+    S.nn += 2
+    X[m2] = X[m]
+    Y[m2] = Y[m]
+    S.pi[m2] = S.pi[m]
+    X[w2] = X[w]
+    Y[w2] = Y[w]
+    S.pi[w2] = S.pi[w]
+    S.nx[w] = m
+    S.pv[m] = w
+    S.nx[hk] = m2
+    S.pv[m2] = hk
+    S.nx[m2] = w2
+    S.pv[w2] = m2
+    S.nx[w2] = a
+    S.pv[a] = w2
+
+
+cdef int _classify(State* S, int p) noexcept nogil:
+    cdef const double* X = S.x
+    cdef const double* Y = S.y
+    cdef int a = S.pv[p]
+    cdef int c = S.nx[p]
+    cdef double cr = _cross(X[a], Y[a], X[p], Y[p], X[c], Y[c])
+    if cr > 0.0:
+        return C_CONVEX
+    if cr < 0.0:
+        return C_BLOCK
+    if (X[p] - X[a]) * (X[c] - X[p]) + (Y[p] - Y[a]) * (Y[c] - Y[p]) > 0.0:
+        return C_BLOCK
+    return C_SPIKE
+
+
+cdef int _update(State* S, int p) noexcept nogil:
+    cdef int k = _classify(S, p)
+    S.kd[p] = <char>k
+    if k != C_CONVEX and S.ing[p] == 0:
+        S.ing[p] = 1
+        S.ext[S.ne] = p
+        S.ne += 1
+    return k
+
+
+cdef inline int _cell(double f, int n) noexcept nogil:
+    if f <= 0.0:
+        return 0
+    if f >= n:
+        return n - 1
+    return <int>f
+
+
+cdef int _file_blockers(State* S) noexcept nogil:
+    cdef const double* X = S.x
+    cdef const double* Y = S.y
+    cdef int nb = 0
+    cdef double x0 = 0.0
+    cdef double y0 = 0.0
+    cdef double x1 = 0.0
+    cdef double y1 = 0.0
+    cdef int p = S.start
+    cdef int i = 0
+    cdef int k, g, c
+    while i < S.left:
+        k = _classify(S, p)
+        S.kd[p] = <char>k
+        S.inq[p] = 0
+        S.qr[p] = 0
+        S.st[p] = 0
+        S.ing[p] = 0
+        if k != C_CONVEX:
+            if nb == 0 or X[p] < x0:
+                x0 = X[p]
+            if nb == 0 or X[p] > x1:
+                x1 = X[p]
+            if nb == 0 or Y[p] < y0:
+                y0 = Y[p]
+            if nb == 0 or Y[p] > y1:
+                y1 = Y[p]
+            nb += 1
+        p = S.nx[p]
+        i += 1
+    S.ne = 0
+    S.gn = 0
+    if nb < G_MIN:
+        p = S.start
+        i = 0
+        while i < S.left:
+            if S.kd[p] != C_CONVEX:
+                S.ing[p] = 1
+                S.ext[S.ne] = p
+                S.ne += 1
+            p = S.nx[p]
+            i += 1
+        return C_OK
+    g = 1
+    while g * g * 2 < nb and g < G_MAX:
+        g += 1
+    if g * g + 1 > S.gcap or S.gs == NULL:
+        if _grow(<void**>&S.gs, (<size_t>g * g + 1) * sizeof(int)) != 0:
+            return C_MEMORY
+        S.gcap = g * g + 1
+    S.gn = g
+    S.gx0 = x0
+    S.gy0 = y0
+    S.gsx = g / (x1 - x0) if x1 > x0 else 0.0
+    if not (S.gsx <= 1e300):
+        S.gsx = 0.0
+    S.gsy = g / (y1 - y0) if y1 > y0 else 0.0
+    if not (S.gsy <= 1e300):
+        S.gsy = 0.0
+    cdef int* gs = S.gs
+    c = 0
+    while c <= g * g:
+        gs[c] = 0
+        c += 1
+    p = S.start
+    i = 0
+    while i < S.left:
+        if S.kd[p] != C_CONVEX:
+            c = _cell((Y[p] - y0) * S.gsy, g) * g + _cell((X[p] - x0) * S.gsx, g)
+            gs[c + 1] += 1
+        p = S.nx[p]
+        i += 1
+    c = 0
+    while c < g * g:
+        gs[c + 1] += gs[c]
+        c += 1
+    p = S.start
+    i = 0
+    while i < S.left:
+        if S.kd[p] != C_CONVEX:
+            c = _cell((Y[p] - y0) * S.gsy, g) * g + _cell((X[p] - x0) * S.gsx, g)
+            S.gi[gs[c]] = p
+            gs[c] += 1
+            S.ing[p] = 1
+        p = S.nx[p]
+        i += 1
+    c = g * g
+    while c > 0:
+        gs[c] = gs[c - 1]
+        c -= 1
+    gs[0] = 0
+    return C_OK
+
+
+cdef bint _enters(State* S, int p, double e1x, double e1y, double e2x, double e2y) noexcept nogil:
+    cdef const double* X = S.x
+    cdef const double* Y = S.y
+    cdef int n = S.pv[p]
+    cdef double dx = X[n] - X[p]
+    cdef double dy = Y[n] - Y[p]
+    if e1x * dy - e1y * dx > 0.0 and dx * e2y - dy * e2x > 0.0:
+        return True
+    n = S.nx[p]
+    dx = X[n] - X[p]
+    dy = Y[n] - Y[p]
+    return e1x * dy - e1y * dx > 0.0 and dx * e2y - dy * e2x > 0.0
+
+
+cdef bint _blocks(State* S, int p, double ax, double ay, double bx, double by, double cx, double cy) noexcept nogil:
+    cdef double px = S.x[p]
+    cdef double py = S.y[p]
+    if px == ax and py == ay:
+        return _enters(S, p, bx - ax, by - ay, cx - ax, cy - ay)
+    if px == bx and py == by:
+        return _enters(S, p, cx - bx, cy - by, ax - bx, ay - by)
+    if px == cx and py == cy:
+        return _enters(S, p, ax - cx, ay - cy, bx - cx, by - cy)
+    return (_cross(ax, ay, bx, by, px, py) >= 0.0 and _cross(bx, by, cx, cy, px, py) >= 0.0
+            and _cross(cx, cy, ax, ay, px, py) >= 0.0)
+
+
+cdef bint _ear_ok(State* S, int a, int b, int c) noexcept nogil:
+    cdef const double* X = S.x
+    cdef const double* Y = S.y
+    cdef const char* kd = S.kd
+    cdef double ax = X[a]
+    cdef double ay = Y[a]
+    cdef double bx = X[b]
+    cdef double by = Y[b]
+    cdef double cx = X[c]
+    cdef double cy = Y[c]
+    cdef int i = 0
+    cdef int p
+    while i < S.ne:
+        p = S.ext[i]
+        if kd[p] >= C_BLOCK and p != a and p != b and p != c and _blocks(S, p, ax, ay, bx, by, cx, cy):
+            return False
+        i += 1
+    cdef int g = S.gn
+    if g == 0:
+        return True
+    cdef double x0 = ax
+    if bx < x0:
+        x0 = bx
+    if cx < x0:
+        x0 = cx
+    cdef double x1 = ax
+    if bx > x1:
+        x1 = bx
+    if cx > x1:
+        x1 = cx
+    cdef double y0 = ay
+    if by < y0:
+        y0 = by
+    if cy < y0:
+        y0 = cy
+    cdef double y1 = ay
+    if by > y1:
+        y1 = by
+    if cy > y1:
+        y1 = cy
+    cdef int i0 = _cell((x0 - S.gx0) * S.gsx, g)
+    cdef int i1 = _cell((x1 - S.gx0) * S.gsx, g)
+    cdef int j = _cell((y0 - S.gy0) * S.gsy, g)
+    cdef int j1 = _cell((y1 - S.gy0) * S.gsy, g)
+    cdef const int* gs = S.gs
+    cdef const int* gi = S.gi
+    cdef int c0, k
+    while j <= j1:
+        i = i0
+        while i <= i1:
+            c0 = j * g + i
+            k = gs[c0]
+            while k < gs[c0 + 1]:
+                p = gi[k]
+                if kd[p] >= C_BLOCK and p != a and p != b and p != c and _blocks(S, p, ax, ay, bx, by, cx, cy):
+                    return False
+                k += 1
+            i += 1
+        j += 1
+    return True
+
+
+cdef inline void _emit(State* S, int a, int b, int c) noexcept nogil:
+    cdef Py_ssize_t t = S.ntri
+    S.src[t] = S.face
+    if S.flip:
+        S.tri[3 * t] = S.pi[a]
+        S.tri[3 * t + 1] = S.pi[c]
+        S.tri[3 * t + 2] = S.pi[b]
+    else:
+        S.tri[3 * t] = S.pi[a]
+        S.tri[3 * t + 1] = S.pi[b]
+        S.tri[3 * t + 2] = S.pi[c]
+    S.ntri = t + 1
+
+
+cdef inline void _unlink(State* S, int p) noexcept nogil:
+    cdef int a = S.pv[p]
+    cdef int c = S.nx[p]
+    S.nx[a] = c
+    S.pv[c] = a
+    S.kd[p] = C_GONE
+    if S.start == p:
+        S.start = c
+    S.left -= 1
+
+
+cdef inline void _push(State* S, int p, int r) noexcept nogil:
+    cdef int t
+    if S.inq[p] == 0:
+        S.inq[p] = 1
+        S.qr[p] = r
+        t = S.qh + S.qn
+        if t >= S.qcap:
+            t -= S.qcap
+        S.qd[t] = p
+        S.qn += 1
+
+
+cdef void _refill(State* S) noexcept nogil:
+    cdef int p = S.start
+    cdef int i = 0
+    while i < S.left:
+        if S.kd[p] == C_CONVEX or S.kd[p] == C_SPIKE:
+            _push(S, p, S.st[p])
+        p = S.nx[p]
+        i += 1
+
+
+cdef int _force(State* S) noexcept nogil:
+    cdef int p = S.start
+    cdef int i = 0
+    cdef int a, c
+    while i < S.left:
+        if S.kd[p] == C_CONVEX:
+            a = S.pv[p]
+            c = S.nx[p]
+            _emit(S, a, p, c)
+            _unlink(S, p)
+            _update(S, a)
+            _update(S, c)
+            return 1
+        p = S.nx[p]
+        i += 1
+    return 0
+
+
+cdef void _cut_ears(State* S) noexcept nogil:
+    cdef const double* X = S.x
+    cdef const double* Y = S.y
+    S.qh = 0
+    S.qn = 0
+    S.qcap = S.nn
+    _refill(S)
+    cdef int progress = 0
+    cdef int p, k, a, c, r
+    while S.left > 3:
+        if S.qn == 0:
+            if progress == 0:
+                if _force(S) == 0:
+                    return
+            progress = 0
+            _refill(S)
+            continue
+        p = S.qd[S.qh]
+        S.qh += 1
+        if S.qh == S.qcap:
+            S.qh = 0
+        S.qn -= 1
+        S.inq[p] = 0
+        k = S.kd[p]
+        if k == C_GONE:
+            continue
+        if S.st[p] > S.qr[p]:
+            _push(S, p, S.st[p])
+            continue
+        a = S.pv[p]
+        c = S.nx[p]
+        if k == C_SPIKE:
+            _unlink(S, p)
+        elif k == C_CONVEX and _ear_ok(S, a, p, c):
+            _emit(S, a, p, c)
+            _unlink(S, p)
+        else:
+            continue
+        progress += 1
+        r = S.qr[p] + 1
+        S.st[a] = r
+        S.st[c] = r
+        if _update(S, a) != C_BLOCK:
+            _push(S, a, r)
+        if _update(S, c) != C_BLOCK:
+            _push(S, c, r)
+    if S.left == 3:
+        p = S.start
+        a = S.pv[p]
+        c = S.nx[p]
+        if _cross(X[a], Y[a], X[p], Y[p], X[c], Y[c]) > 0.0:
+            _emit(S, a, p, c)
+
+
+cdef int _point_in_loop(State* S, int l, double px, double py) noexcept nogil:
+    cdef const double* X = S.lx
+    cdef const double* Y = S.ly
+    cdef int a0 = S.ls[l]
+    cdef int b0 = S.ls[l + 1]
+    S.bridge_budget -= b0 - a0
+    cdef int inside = 0
+    cdef int k = a0
+    cdef int j
+    cdef double ax, ay, bx, by, cr, xi
+    while k < b0:
+        j = k + 1
+        if j == b0:
+            j = a0
+        ax = X[k]
+        ay = Y[k]
+        bx = X[j]
+        by = Y[j]
+        cr = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+        if (cr == 0.0
+                and px <= (ax if ax > bx else bx) and px >= (ax if ax < bx else bx)
+                and py <= (ay if ay > by else by) and py >= (ay if ay < by else by)):
+            return 2
+        if (ay > py) != (by > py):
+            xi = ax + (py - ay) * (bx - ax) / (by - ay)
+            if px < xi:
+                inside = 1 - inside
+        k += 1
+    return inside
+
+
+cdef bint _loop_contains(State* S, int outer, int inner) noexcept nogil:
+    if not (S.bb[4 * outer] <= S.bb[4 * inner] and S.bb[4 * outer + 1] <= S.bb[4 * inner + 1]
+            and S.bb[4 * outer + 2] >= S.bb[4 * inner + 2] and S.bb[4 * outer + 3] >= S.bb[4 * inner + 3]):
+        return False
+    cdef int k = S.ls[inner]
+    cdef int r, j
+    while k < S.ls[inner + 1]:
+        r = _point_in_loop(S, outer, S.lx[k], S.ly[k])
+        if r != 2:
+            return r == 1
+        k += 1
+    k = S.ls[inner]
+    while k < S.ls[inner + 1]:
+        j = k + 1
+        if j == S.ls[inner + 1]:
+            j = S.ls[inner]
+        r = _point_in_loop(S, outer, (S.lx[k] + S.lx[j]) * 0.5, (S.ly[k] + S.ly[j]) * 0.5)
+        if r != 2:
+            return r == 1
+        k += 1
+    return False
+
+
+cdef int _cmp_ranked(const void* pa, const void* pb) noexcept nogil:
+    # |area| descending, then loop index (the twin's sort key (-|area|, index))
+    cdef const Ranked* a = <const Ranked*>pa
+    cdef const Ranked* b = <const Ranked*>pb
+    if a.key > b.key:
+        return -1
+    if a.key < b.key:
+        return 1
+    return (a.idx > b.idx) - (a.idx < b.idx)
+
+
+cdef int _cmp_hole(const void* pa, const void* pb) noexcept nogil:
+    # x descending, then y, then order ascending (the twin's sort key (-x, y, order, loop))
+    cdef const HoleKey* a = <const HoleKey*>pa
+    cdef const HoleKey* b = <const HoleKey*>pb
+    if a.x > b.x:
+        return -1
+    if a.x < b.x:
+        return 1
+    if a.y < b.y:
+        return -1
+    if a.y > b.y:
+        return 1
+    return (a.order > b.order) - (a.order < b.order)
+
+
+cdef int _triangulate_face(State* S, int face, int clockwise_outer) noexcept nogil:
+    cdef int L = S.nloops
+    if L == 0:
+        return C_OK
+    cdef const double* pts = S.pts
+    cdef const int* lv = S.lv
+    cdef const int* ls = S.ls
+    cdef Py_ssize_t o = lv[0]
+    cdef double ox3 = pts[3 * o]
+    cdef double oy3 = pts[3 * o + 1]
+    cdef double oz3 = pts[3 * o + 2]
+    cdef double nx = 0.0
+    cdef double ny = 0.0
+    cdef double nz = 0.0
+    cdef int l = 0
+    cdef int k, j, n, nl, r, li, lj, parent, q
+    cdef Py_ssize_t a, b
+    cdef double ax, ay, az, bx, by, bz, anx, any_, anz, s, x0, y0, x1, y1
+    while l < L:
+        k = ls[l]
+        while k < ls[l + 1]:
+            j = k + 1
+            if j == ls[l + 1]:
+                j = ls[l]
+            a = lv[k]
+            b = lv[j]
+            ax = pts[3 * a] - ox3
+            ay = pts[3 * a + 1] - oy3
+            az = pts[3 * a + 2] - oz3
+            bx = pts[3 * b] - ox3
+            by = pts[3 * b + 1] - oy3
+            bz = pts[3 * b + 2] - oz3
+            nx += (ay - by) * (az + bz)
+            ny += (az - bz) * (ax + bx)
+            nz += (ax - bx) * (ay + by)
+            k += 1
+        l += 1
+    anx = fabs(nx)
+    any_ = fabs(ny)
+    anz = fabs(nz)
+    if anz >= anx and anz >= any_:
+        S.u = 0
+        S.v = 1
+    elif any_ >= anx:
+        S.u = 2
+        S.v = 0
+    else:
+        S.u = 1
+        S.v = 2
+    cdef int u = S.u
+    cdef int v = S.v
+    S.ox = pts[3 * o + u]
+    S.oy = pts[3 * o + v]
+    n = ls[L]
+    k = 0
+    while k < n:
+        S.lx[k] = pts[3 * <Py_ssize_t>lv[k] + u] - S.ox
+        S.ly[k] = pts[3 * <Py_ssize_t>lv[k] + v] - S.oy
+        k += 1
+    l = 0
+    while l < L:
+        s = 0.0
+        k = ls[l]
+        x0 = S.lx[k]
+        y0 = S.ly[k]
+        x1 = x0
+        y1 = y0
+        while k < ls[l + 1]:
+            j = k + 1
+            if j == ls[l + 1]:
+                j = ls[l]
+            s += S.lx[k] * S.ly[j] - S.lx[j] * S.ly[k]
+            if S.lx[k] < x0:
+                x0 = S.lx[k]
+            if S.lx[k] > x1:
+                x1 = S.lx[k]
+            if S.ly[k] < y0:
+                y0 = S.ly[k]
+            if S.ly[k] > y1:
+                y1 = S.ly[k]
+            k += 1
+        S.ar[l] = s
+        S.bb[4 * l] = x0
+        S.bb[4 * l + 1] = y0
+        S.bb[4 * l + 2] = x1
+        S.bb[4 * l + 3] = y1
+        l += 1
+    l = 0
+    while l < L:
+        S.order[l].key = fabs(S.ar[l])
+        S.order[l].idx = l
+        S.depth[l] = 0
+        S.owner[l] = -1
+        S.head[l] = -1
+        S.tail[l] = -1
+        S.link[l] = -1
+        l += 1
+    qsort(S.order, <size_t>L, sizeof(Ranked), _cmp_ranked)
+    nl = 0
+    while nl < L and S.ar[S.order[nl].idx] != 0.0:
+        nl += 1
+    S.bridge_budget = BRIDGE_MAX
+    r = 0
+    while r < nl:
+        li = S.order[r].idx
+        parent = -1
+        q = r - 1
+        while q >= 0:
+            S.bridge_budget -= 1
+            lj = S.order[q].idx
+            if _loop_contains(S, lj, li):
+                parent = lj
+                break
+            q -= 1
+        if parent < 0:
+            S.depth[li] = 0
+            S.owner[li] = li
+        else:
+            S.depth[li] = S.depth[parent] + 1
+            if S.depth[li] % 2 == 0:
+                S.owner[li] = li
+            else:
+                S.owner[li] = parent
+                if S.tail[parent] < 0:
+                    S.head[parent] = li
+                else:
+                    S.link[S.tail[parent]] = li
+                S.tail[parent] = li
+        if S.bridge_budget < 0:
+            return C_HOLES
+        r += 1
+    S.face = face
+    cdef int code
+    r = 0
+    while r < nl:
+        li = S.order[r].idx
+        if S.owner[li] == li:
+            code = _triangulate_island(S, li, clockwise_outer)
+            if code != C_OK:
+                return code
+        r += 1
+    return C_OK
+
+
+cdef int _triangulate_island(State* S, int li, int clockwise_outer) noexcept nogil:
+    cdef const int* ls = S.ls
+    cdef long long cap = ls[li + 1] - ls[li]
+    cdef int h = S.head[li]
+    while h >= 0:
+        cap += ls[h + 1] - ls[h] + 2
+        h = S.link[h]
+    if _reserve_island(S, cap) != 0:
+        return C_MEMORY
+    S.nn = 0
+    S.flip = 1 if (S.ar[li] > 0.0) == (clockwise_outer != 0) else 0
+    cdef int outer = _ring(S, li, 1)
+    if outer < 0:
+        return C_OK
+    cdef int order = 0
+    cdef int k, best
+    h = S.head[li]
+    while h >= 0:
+        k = ls[h]
+        best = k
+        while k < ls[h + 1]:
+            if S.lx[k] > S.lx[best] or (S.lx[k] == S.lx[best] and S.ly[k] < S.ly[best]):
+                best = k
+            k += 1
+        S.keys[order].x = S.lx[best]
+        S.keys[order].y = S.ly[best]
+        S.keys[order].order = order
+        S.keys[order].loop = h
+        order += 1
+        h = S.link[h]
+    qsort(S.keys, <size_t>order, sizeof(HoleKey), _cmp_hole)
+    cdef const double* X = S.x
+    cdef const double* Y = S.y
+    cdef int i = 0
+    cdef int count, m, p, w
+    while i < order:
+        count = S.nn
+        m = _ring(S, S.keys[i].loop, 0)
+        if m >= 0:
+            p = m + 1
+            while p < S.nn:
+                if X[p] > X[m] or (X[p] == X[m] and Y[p] < Y[m]):
+                    m = p
+                p += 1
+            w = _bridge_target(S, m, count)
+            if S.bridge_budget < 0:
+                return C_HOLES
+            if w < 0:
+                S.nn = count
+            else:
+                _splice(S, w, m)
+        i += 1
+    S.start = outer
+    S.left = S.nn
+    cdef int code = _file_blockers(S)
+    if code != C_OK:
+        return code
+    _cut_ears(S)
+    return C_OK
+
+
+# --- loop extraction ---------------------------------------------------------
+
+
+cdef int _chain_face(State* S, const int* edges, Py_ssize_t n_edges, Py_ssize_t n_points,
+                     const int* fe, Py_ssize_t k0, Py_ssize_t k1, int* headv, int* es, int* et,
+                     int* lnk, char* used, int* bad) noexcept nogil:
+    cdef int m = 0
+    cdef Py_ssize_t k = k0
+    cdef long long r, e
+    cdef int s, t, j, j0, nv, first, cur, q
+    cdef int code = C_OK
+    while k < k1:
+        r = fe[k]
+        if r > 0:
+            e = r - 1
+        else:
+            e = -r - 1
+        if e < 0 or e >= n_edges:  # prepare_polyhedron checked this; stay safe anyway
+            bad[0] = -1
+            return C_OPEN
+        if r > 0:
+            s = edges[2 * e]
+            t = edges[2 * e + 1]
+        else:
+            s = edges[2 * e + 1]
+            t = edges[2 * e]
+        if s < 0 or s >= n_points or t < 0 or t >= n_points:
+            bad[0] = -1
+            return C_OPEN
+        if s != t:
+            es[m] = s
+            et[m] = t
+            m += 1
+        k += 1
+    j = m - 1
+    while j >= 0:
+        lnk[j] = headv[es[j]]
+        headv[es[j]] = j
+        used[j] = 0
+        j -= 1
+    S.nloops = 0
+    S.ls[0] = 0
+    nv = 0
+    j0 = 0
+    while j0 < m and code == C_OK:
+        if used[j0]:
+            j0 += 1
+            continue
+        first = es[j0]
+        j = j0
+        while True:
+            used[j] = 1
+            S.lv[nv] = es[j]
+            nv += 1
+            cur = et[j]
+            if cur == first:
+                break
+            if j + 1 < m and used[j + 1] == 0 and es[j + 1] == cur:
+                j = j + 1
+                continue
+            q = headv[cur]
+            while q >= 0 and used[q]:
+                q = lnk[q]
+            headv[cur] = q
+            if q < 0:
+                code = C_OPEN
+                bad[0] = cur
+                break
+            j = q
+        if code != C_OK:
+            break
+        if nv - S.ls[S.nloops] < 3:
+            nv = S.ls[S.nloops]
+        else:
+            S.nloops += 1
+            S.ls[S.nloops] = nv
+        j0 += 1
+    j = 0
+    while j < m:
+        headv[es[j]] = -1
+        j += 1
+    return code
+
+
+cdef void _polygon_loops(State* S, const int* idx, const long long* lo, Py_ssize_t l0, Py_ssize_t l1) noexcept nogil:
+    S.nloops = 0
+    S.ls[0] = 0
+    cdef int nv = 0
+    cdef int st, w
+    cdef Py_ssize_t l = l0
+    cdef long long k
+    while l < l1:
+        st = nv
+        k = lo[l]
+        while k < lo[l + 1]:
+            w = idx[k]
+            if not (nv > st and S.lv[nv - 1] == w):
+                S.lv[nv] = w
+                nv += 1
+            k += 1
+        while nv - st > 1 and S.lv[nv - 1] == S.lv[st]:
+            nv -= 1
+        if nv - st < 3:
+            nv = st
+        else:
+            S.nloops += 1
+            S.ls[S.nloops] = nv
+        l += 1
+
+
+cdef int _run_polyhedron(State* S, const int* edges, Py_ssize_t n_edges, Py_ssize_t n_points,
+                         const int* fe, const long long* fo, Py_ssize_t nf, int* bad_face,
+                         int* bad_point) noexcept nogil:
+    cdef long long big = 0
+    cdef Py_ssize_t f = 0
+    while f < nf:
+        if fo[f + 1] - fo[f] > big:
+            big = fo[f + 1] - fo[f]
+        f += 1
+    if big > NODE_MAX or _reserve_face(S, <int>big) != 0:
+        bad_face[0] = 0
+        return C_MEMORY
+    cdef int* headv = <int*>malloc((<size_t>n_points + 1) * sizeof(int))
+    cdef int* es = <int*>malloc((<size_t>big + 1) * sizeof(int))
+    cdef int* et = <int*>malloc((<size_t>big + 1) * sizeof(int))
+    cdef int* lnk = <int*>malloc((<size_t>big + 1) * sizeof(int))
+    cdef char* used = <char*>malloc(<size_t>big + 1)
+    cdef int code = C_OK
+    cdef Py_ssize_t p
+    if headv == NULL or es == NULL or et == NULL or lnk == NULL or used == NULL:
+        code = C_MEMORY
+        bad_face[0] = 0
+    else:
+        p = 0
+        while p < n_points:
+            headv[p] = -1
+            p += 1
+        f = 0
+        while f < nf:
+            code = _chain_face(S, edges, n_edges, n_points, fe, fo[f], fo[f + 1], headv, es, et, lnk, used,
+                               bad_point)
+            if code == C_OK:
+                code = _triangulate_face(S, <int>f, 1)
+            if code != C_OK:
+                bad_face[0] = <int>f
+                break
+            f += 1
+    free(headv)
+    free(es)
+    free(et)
+    free(lnk)
+    free(used)
+    return code
+
+
+cdef int _run_polygons(State* S, const int* idx, const long long* lo, const long long* po, Py_ssize_t nf,
+                       int cw, int* bad_face) noexcept nogil:
+    cdef long long big = 0
+    cdef Py_ssize_t f = 0
+    while f < nf:
+        if lo[po[f + 1]] - lo[po[f]] > big:
+            big = lo[po[f + 1]] - lo[po[f]]
+        f += 1
+    if big > NODE_MAX or _reserve_face(S, <int>big) != 0:
+        bad_face[0] = 0
+        return C_MEMORY
+    cdef int code = C_OK
+    f = 0
+    while f < nf:
+        _polygon_loops(S, idx, lo, po[f], po[f + 1])
+        code = _triangulate_face(S, <int>f, cw)
+        if code != C_OK:
+            bad_face[0] = <int>f
+            break
+        f += 1
+    return code
+
+
+cdef object _result(State* S):
+    cdef cnp.ndarray faces = np.empty((S.ntri, 3), dtype=np.uint32)
+    cdef cnp.ndarray source = np.empty(S.ntri, dtype=np.int32)
+    if S.ntri > 0:
+        memcpy(cnp.PyArray_DATA(faces), S.tri, <size_t>S.ntri * 3 * sizeof(int))
+        memcpy(cnp.PyArray_DATA(source), S.src, <size_t>S.ntri * sizeof(int))
+    return faces, source
+
+
+def triangulate(points, edges, face_edges, face_offsets, *, element_id=None, limits=None):
+    """Triangulate a polyhedron's faces (``bimgeo.Polyhedron`` layout).
+
+    See ``bimgeo._pure.triangulate.triangulate``: same arguments, output and errors.
+    """
+    pts, ed, fe, fo = prepare_polyhedron(points, edges, face_edges, face_offsets, element_id, limits)
+    cdef const double[:, ::1] p_v = pts
+    cdef const int[:, ::1] e_v = ed
+    cdef const int[::1] fe_v = fe
+    cdef const long long[::1] fo_v = fo.astype(np.longlong, copy=False)
+    cdef State S
+    memset(&S, 0, sizeof(State))
+    cdef double dummy = 0.0
+    S.pts = &p_v[0, 0] if p_v.shape[0] > 0 else &dummy
+    cdef int zero_i = 0
+    cdef const int* e_ptr = &e_v[0, 0] if e_v.shape[0] > 0 else &zero_i
+    cdef const int* fe_ptr = &fe_v[0] if fe_v.shape[0] > 0 else &zero_i
+    cdef Py_ssize_t nf = fo_v.shape[0] - 1
+    cdef Py_ssize_t n_edges = e_v.shape[0]
+    cdef Py_ssize_t n_points = p_v.shape[0]
+    cdef int bad_face = 0
+    cdef int bad_point = -1
+    cdef int code
+    try:
+        with nogil:
+            code = _run_polyhedron(&S, e_ptr, n_edges, n_points, fe_ptr, &fo_v[0], nf, &bad_face, &bad_point)
+        if code != C_OK:
+            raise _error(code, bad_face, bad_point, element_id, "face")
+        return _result(&S)
+    finally:
+        _free_state(&S)
+
+
+def triangulate_polygons(points, indices, offsets, *, loop_offsets=None, clockwise_outer=True,
+                         element_id=None, limits=None):
+    """Triangulate polygons given as loops of 0-based point indices.
+
+    See ``bimgeo._pure.triangulate.triangulate_polygons``: same arguments, output and errors.
+    """
+    pts, idx, po, lo = prepare_polygons(points, indices, offsets, loop_offsets, element_id, limits)
+    cdef const double[:, ::1] p_v = pts
+    cdef const int[::1] i_v = idx
+    cdef const long long[::1] po_v = po.astype(np.longlong, copy=False)
+    cdef const long long[::1] lo_v = lo.astype(np.longlong, copy=False)
+    cdef State S
+    memset(&S, 0, sizeof(State))
+    cdef double dummy = 0.0
+    S.pts = &p_v[0, 0] if p_v.shape[0] > 0 else &dummy
+    cdef int zero_i = 0
+    cdef const int* i_ptr = &i_v[0] if i_v.shape[0] > 0 else &zero_i
+    cdef Py_ssize_t nf = po_v.shape[0] - 1
+    cdef int cw = 1 if clockwise_outer else 0
+    cdef int bad_face = 0
+    cdef int code
+    try:
+        with nogil:
+            code = _run_polygons(&S, i_ptr, &lo_v[0], &po_v[0], nf, cw, &bad_face)
+        if code != C_OK:
+            raise _error(code, bad_face, -1, element_id, "polygon")
+        return _result(&S)
+    finally:
+        _free_state(&S)
