@@ -15,24 +15,9 @@ import numpy as np
 import pytest
 
 import bimgeo
-from bimgeo import _backend
 from bimgeo._cli import main
 from bimgeo._progress import Progress
 from bimgeo._sample import sample_chunks
-
-
-def _has_triangulator() -> bool:
-    try:
-        _backend.get("triangulate")
-    except KeyError:
-        return False
-    return True
-
-
-pytestmark = [
-    pytest.mark.skipif(not hasattr(bimgeo, "load"), reason="bimgeo.load (the loader) has not landed yet"),
-    pytest.mark.skipif(not _has_triangulator(), reason="the triangulator has not landed yet"),
-]
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +252,6 @@ def test_progress_only_on_a_tty() -> None:
 
 
 def test_http_subcommands_are_wired_in(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bimgeo.api._cli", reason="the HTTP client (bimgeo.api) has not landed yet")
     for command in ("fetch", "export-ifc"):
         with pytest.raises(SystemExit) as exc:
             main([command, "--help"])

@@ -10,7 +10,6 @@ import sys
 import pytest
 from werkzeug import Request, Response
 
-import bimgeo
 from bimgeo.api._cli import _Progress, add_subcommands, main
 
 from .conftest import TEAM, TOKEN, load
@@ -90,8 +89,6 @@ def test_fetch_model_of_other_project_refused(httpserver, tmp_path, capsys):
 
 
 def test_fetch_to_glb_through_the_converter(httpserver, tmp_path):
-    if not hasattr(bimgeo, "load"):
-        pytest.skip("bimgeo.load (the converter) is not available in this build")
     httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/meshblob").respond_with_handler(
         chunked(1, lambda i: load("meshblob"))
     )
@@ -179,8 +176,6 @@ def test_wired_into_the_bimgeo_command(httpserver, tmp_path):
 
 
 def test_fetch_obj_through_the_converter(httpserver, tmp_path):
-    if not hasattr(bimgeo, "load"):
-        pytest.skip("bimgeo.load (the converter) is not available in this build")
     httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/meshblob").respond_with_handler(
         chunked(1, lambda i: load("meshblob_discipline"))
     )
