@@ -188,12 +188,6 @@ def _threejs_mesh(
 
 _EMPTY_LINES = np.zeros((0, 2), dtype=np.uint32)
 _EMPTY_LINES.flags.writeable = False
-_MESH_SLOTS = ("vertices", "faces", "face_source", "lines", "rgba", "id", "polyeder_type", "__weakref__")
-_FAST_MESH = getattr(Mesh, "__slots__", None) == _MESH_SLOTS
-
-
-_ELEMENT_SLOTS = ("id", "type", "name", "parent", "matrix", "mesh", "rgba", "template", "attributes", "children")
-_FAST_ELEMENT = getattr(Element, "__slots__", None) == _ELEMENT_SLOTS
 
 
 def _new_element(
@@ -208,42 +202,16 @@ def _new_element(
     attributes: Dict[str, Any],
 ) -> Element:
     """Element(...) for values already normalised here (matrix (4, 4) float64, rgba a float tuple)."""
-    if not _FAST_ELEMENT:
-        return Element(
-            id, type=type, name=name, parent=parent, matrix=matrix, mesh=mesh, rgba=rgba, template=template,
-            attributes=attributes,
-        )
-    e = Element.__new__(Element)
-    e.id = id
-    e.type = type
-    e.name = name
-    e.parent = parent
-    e.matrix = matrix
-    e.mesh = mesh
-    e.rgba = rgba
-    e.template = template
-    e.attributes = attributes
-    e.children = []
-    return e
+    return Element._from_values(id, type, name, parent, matrix, mesh, rgba, template, attributes)
 
 
 def _new_mesh(vertices: Any, faces: Any, face_source: Any, rgba: Any, id: Optional[str]) -> Mesh:
     """Mesh(...) for arrays a decoder just made (right dtypes, shapes, contiguous).
 
     Skips the constructor's conversions, which cost more than the decoding
-    of a small element; falls back to the constructor if Mesh changes.
+    of a small element.
     """
-    if not _FAST_MESH:
-        return Mesh(vertices, faces, face_source, rgba=rgba, id=id)
-    m = Mesh.__new__(Mesh)
-    m.vertices = vertices
-    m.faces = faces
-    m.face_source = face_source
-    m.lines = _EMPTY_LINES
-    m.rgba = rgba
-    m.id = id
-    m.polyeder_type = None
-    return m
+    return Mesh._from_arrays(vertices, faces, face_source, _EMPTY_LINES, rgba, id, None)
 
 
 def _any_matrix(value: Any, element_id: Optional[str]) -> npt.NDArray[np.float64]:

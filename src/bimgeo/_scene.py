@@ -57,6 +57,33 @@ class Element:
         self.attributes = {} if attributes is None else attributes
         self.children = [] if children is None else children
 
+    @classmethod
+    def _from_values(
+        cls,
+        id: str,
+        type: Optional[str],
+        name: Optional[str],
+        parent: Optional[str],
+        matrix: Optional[npt.NDArray[np.float64]],
+        mesh: Optional[Mesh],
+        rgba: Optional[RGBA],
+        template: Optional[str],
+        attributes: Dict[str, Any],
+    ) -> "Element":
+        """Internal, no validation: matrix already (4, 4) float64 or None, rgba a float tuple or None."""
+        e = object.__new__(cls)
+        e.id = id
+        e.type = type
+        e.name = name
+        e.parent = parent
+        e.matrix = matrix
+        e.mesh = mesh
+        e.rgba = rgba
+        e.template = template
+        e.attributes = attributes
+        e.children = []
+        return e
+
     def world_mesh(self) -> Optional[Mesh]:
         """The mesh in world coordinates (Z up, mm): a new Mesh, or the shared one when matrix is None."""
         if self.mesh is None:
