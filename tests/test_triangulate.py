@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -764,3 +765,340 @@ def test_grid_regions_exact(pair, seed):
             else:
                 open_edges[(u, v)] = open_edges.get((u, v), 0) + 1
     assert sorted(k for k, n in open_edges.items() for _ in range(n)) == sorted((ids[u], ids[v]) for u, v in edges)
+
+
+# --- compiled argument checks: fast path and fallback agree ------------------------
+#
+# The compiled module checks arguments in C when they already have the working
+# dtypes (float64 (n, 3), int32 (e, 2), int32, int64, C-contiguous) and calls the
+# twin's prepare_* on anything it flags, so that the twin words the error. These
+# tests pass exactly those dtypes, so the C checks run, and hold both backends to
+# the same outcome: the same triangles, or the same error class, message, offset
+# and element.
+
+
+def _fast_arrays(p, edges, fe, fo):
+    """The fast-path dtypes and layout, fresh C-contiguous copies."""
+    out = (
+        np.array(p, dtype=np.float64).reshape(-1, 3),
+        np.array(edges, dtype=np.int32).reshape(-1, 2),
+        np.array(fe, dtype=np.int32).reshape(-1),
+        np.array(fo, dtype=np.int64).reshape(-1),
+    )
+    for a in out:
+        assert a.flags.c_contiguous and a.flags.aligned and a.dtype.isnative
+    return out
+
+
+def _outcome(fn, *args, **kw):
+    try:
+        f, s = fn(*args, **kw)
+    except DecodeError as exc:
+        return (type(exc), str(exc), exc.offset, exc.element_id)
+    assert f.dtype == np.uint32 and f.ndim == 2 and f.shape[1] == 3 and f.flags.c_contiguous
+    assert s.dtype == np.int32 and s.shape == (len(f),) and s.flags.c_contiguous
+    return ("ok", f.tolist(), s.tolist())
+
+
+class _Counting:
+    """Wraps the compiled module's prepare_* to count the calls (the fallback)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.calls = 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.fn(*args)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """(compiled, pure, prepare_polyhedron counter, prepare_polygons counter)."""
+    comp, pure = _pair()
+    cp = _Counting(comp.prepare_polyhedron)
+    cq = _Counting(comp.prepare_polygons)
+    monkeypatch.setattr(comp, "prepare_polyhedron", cp)
+    monkeypatch.setattr(comp, "prepare_polygons", cq)
+    return comp, pure, cp, cq
+
+
+def _both_polyhedron(comp, pure, args, **kw):
+    a = _outcome(comp.triangulate, *args, **kw)
+    b = _outcome(pure.triangulate, *args, **kw)
+    assert a == b
+    return a
+
+
+def _both_polygons(comp, pure, args, **kw):
+    a = _outcome(comp.triangulate_polygons, *args, **kw)
+    b = _outcome(pure.triangulate_polygons, *args, **kw)
+    assert a == b
+    return a
+
+
+def _bad_polyhedron_cases():
+    """(name, (points, edges, face_edges, face_offsets), limits, expected message pattern or None)."""
+    p, edges, fe, fo = _cube_arrays()
+    cases = []
+
+    def add(name, p_=p, e_=edges, fe_=fe, fo_=fo, limits=None, pattern=None):
+        cases.append((name, (p_, e_, fe_, fo_), limits, pattern))
+
+    for ref in [0, 13, -13, 2**31 - 1, -(2**31)]:
+        bad = fe.copy()
+        bad[fo[2] + 1] = ref
+        add(f"ref{ref}", fe_=bad, pattern=rf"face 2: edge reference {ref} out of range")
+    e = abs(int(fe[fo[4]])) - 1
+    for end in [8, -1, 2**31 - 1, -(2**31)]:
+        bad = edges.copy()
+        bad[e, 1] = end
+        add(f"end{end}", e_=bad, pattern=rf"edge {e + 1} joins points")
+        bad = edges.copy()
+        bad[e, 0] = end
+        add(f"start{end}", e_=bad, pattern=rf"edge {e + 1} joins points")
+    bad = fo.copy()
+    bad[3] = bad[4] + 1
+    add("offsets-decrease", fo_=bad, pattern=r"face offsets decrease at face 3")
+    bad = fo.copy()
+    bad[6] = len(fe) + 1
+    add("offset-past-end", fo_=bad, pattern=r"offset 25 at face 6 is out of range 0\.\.24")
+    bad = fo.copy()
+    bad[0] = -1
+    add("offset-negative", fo_=bad, pattern=r"face 0 is out of range")
+    bad = fo.copy()
+    bad[2] = -(2**63)
+    add("offset-min", fo_=bad, pattern=r"out of range")
+    bad = fo.copy()
+    bad[5] = 2**63 - 1
+    add("offset-max", fo_=bad, pattern=r"out of range")
+    add("face-size", limits=Limits(max_face_size=3), pattern=r"face 0 has 4 edge references, more than max_face_size=3")
+    add("face-size-negative", limits=Limits(max_face_size=-1), pattern=r"face 0 has 4 edge references")
+    for value in [np.nan, np.inf, -np.inf, 1e300, -1e300, np.nextafter(1e100, np.inf), -np.nextafter(1e100, np.inf)]:
+        for axis in range(3):
+            bad = p.copy()
+            bad[6, axis] = value
+            add(f"point-{value}-{axis}", p_=bad, pattern=r"face 1: point 6 has a coordinate that is not finite")
+    bad = fe.copy()
+    bad[fo[3]] = -bad[fo[3]]
+    add("open-loop", fe_=bad, pattern=r"face 3: edge loop does not close")
+    return cases
+
+
+@pytest.mark.parametrize("case", _bad_polyhedron_cases(), ids=lambda c: c[0])
+def test_fast_path_polyhedron_errors(counted, case):
+    comp, pure, cp, _ = counted
+    name, args, limits, pattern = case
+    args = _fast_arrays(*args)
+    a = _both_polyhedron(comp, pure, args, element_id="e1", limits=limits)
+    assert a[0] != "ok" and a[3] == "e1"
+    assert a[0] is (LimitError if name.startswith("face-size") else DecodeError)
+    assert pattern is None or re.search(pattern, a[1])
+    # the C checks flagged it and the twin worded it (the loop that does not close is found later, in C)
+    assert cp.calls == (0 if name == "open-loop" else 1)
+
+
+def test_fast_path_polyhedron_accepts(counted):
+    """Inputs the checks allow take the C path (no prepare_* call) and give the twin's triangles."""
+    comp, pure, cp, _ = counted
+    p, edges, fe, fo = _cube_arrays()
+    ok = []
+    ok.append(_fast_arrays(p, edges, fe, fo))
+    ok.append(_fast_arrays(p, edges, fe, []))  # no faces
+    ok.append(_fast_arrays(np.zeros((0, 3)), np.zeros((0, 2)), [], [0, 0]))
+    for value in [1e100, -1e100, 0.0, -0.0, 5e-324]:  # at the bound: allowed
+        q = p.copy()
+        q[6, 2] = value
+        ok.append(_fast_arrays(q, edges, fe, fo))
+    q = np.vstack([p, [[np.nan, np.inf, 1e300]]])  # an unused bad point
+    e2 = np.vstack([edges, [[-5, 99]]])  # an unused bad edge
+    ok.append(_fast_arrays(q, e2, fe, fo))
+    fe2 = np.concatenate([[0, 2**31 - 1, -(2**31)], fe, [0, 77]])  # bad references outside fo[0]..fo[-1]
+    ok.append(_fast_arrays(p, edges, fe2, fo + 3))
+    ok.append(_fast_arrays(p, edges, fe, fo[2:]))  # faces starting past 0
+    ok.append(_fast_arrays(p, edges, fe, [0, 4, 4, 4, 8]))  # empty faces
+    for args in ok:
+        for limits in (None, Limits(max_face_size=4)):
+            assert _both_polyhedron(comp, pure, args, limits=limits)[0] == "ok"
+    assert cp.calls == 0
+    # not the working layout or dtype: the twin's prepare runs, same result
+    args = _fast_arrays(p, edges, fe, fo)
+    variants = [
+        (args[0].reshape(-1), *args[1:]),
+        (args[0].astype(np.float32), *args[1:]),
+        (args[0], args[1].astype(np.int64), *args[2:]),
+        (*args[:2], args[2].astype(np.int16), args[3]),
+        (*args[:3], args[3].astype(np.int32)),
+        (np.asfortranarray(args[0]), *args[1:]),
+        (args[0].tolist(), *args[1:]),
+        (args[0].astype(">f8"), *args[1:]),
+    ]
+    want = _outcome(comp.triangulate, *args)
+    for v in variants:
+        assert _both_polyhedron(comp, pure, v) == want
+    assert cp.calls == len(variants)
+    # limits the C checks cannot hold: the twin decides
+    for limits in (Limits(max_face_size=2**70), Limits(max_face_size=4.5)):
+        assert _both_polyhedron(comp, pure, args, limits=limits) == want
+    assert cp.calls == len(variants) + 2
+
+
+def _bad_polygon_cases():
+    """(name, (points, indices, offsets), loop_offsets, limits)."""
+    p = np.zeros((4, 3))
+    p[:, 0] = [0, 1, 1, 0]
+    p[:, 1] = [0, 0, 1, 1]
+    cases = [
+        ("index-4", (p, [0, 1, 2, 1, 2, 4], [0, 3, 6]), None, None),
+        ("index-neg", (p, [0, -1, 2], [0, 3]), None, None),
+        ("index-min", (p, [0, -(2**31), 2], [0, 3]), None, None),
+        ("index-max", (p, [0, 2**31 - 1, 2], [0, 3]), None, None),
+        ("offsets-decrease", (p, [0, 1, 2], [3, 0]), None, None),
+        ("offsets-past-end", (p, [0, 1, 2], [0, 4]), None, None),
+        ("offsets-negative", (p, [0, 1, 2], [-1, 3]), None, None),
+        ("loop-offset-past-end", (p, [0, 1, 2], [0, 1]), [0, 9], None),
+        ("loop-offsets-decrease", (p, [0, 1, 2, 3], [0, 2]), [0, 3, 1], None),
+        ("polygon-offset-past-loops", (p, [0, 1, 2], [0, 3]), [0, 3], None),
+        ("polygon-offsets-decrease", (p, [0, 1, 2, 0, 2, 3], [0, 2, 1]), [0, 3, 6], None),
+        ("polygon-offset-negative", (p, [0, 1, 2], [-1, 1]), [0, 3], None),
+        ("size", (p, [0, 1, 2, 0, 1, 2, 3, 4], [0, 3, 8]), None, Limits(max_face_size=4)),
+        ("size-loops", (p, [0, 1, 2, 0, 2, 3], [0, 2]), [0, 3, 6], Limits(max_face_size=5)),
+    ]
+    for value in [np.nan, np.inf, -np.inf, 1e300, np.nextafter(1e100, np.inf)]:
+        for axis in range(3):
+            q = p.copy()
+            q[2, axis] = value
+            cases.append((f"point-{value}-{axis}", (q, [0, 1, 2, 0, 2, 3], [0, 3, 6]), None, None))
+            cases.append((f"point-loops-{value}-{axis}", (q, [0, 1, 2, 3], [0, 1]), [0, 4], None))
+    return cases
+
+
+@pytest.mark.parametrize("case", _bad_polygon_cases(), ids=lambda c: c[0])
+def test_fast_path_polygon_errors(counted, case):
+    comp, pure, _, cq = counted
+    name, (p, idx, off), lo, limits = case
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    idx = np.array(idx, dtype=np.int32)
+    off = np.array(off, dtype=np.int64)
+    lo = None if lo is None else np.array(lo, dtype=np.int64)
+    a = _both_polygons(comp, pure, (p, idx, off), loop_offsets=lo, element_id="e2", limits=limits)
+    assert a[0] is (LimitError if name.startswith("size") else DecodeError) and a[3] == "e2"
+    assert cq.calls == 1
+
+
+def test_fast_path_polygons_accept(counted):
+    comp, pure, _, cq = counted
+    p = np.zeros((5, 3))
+    p[:4, 0] = [0, 1, 1, 0]
+    p[:4, 1] = [0, 0, 1, 1]
+    p[4] = np.nan  # unused
+    i32, i64 = np.int32, np.int64
+    runs = [
+        ((p, np.array([0, 1, 2, 0, 2, 3], i32), np.array([0, 3, 6], i64)), None),
+        ((p, np.array([9, 0, 1, 2, 3, -1], i32), np.array([1, 5], i64)), None),  # bad indices outside the polygons
+        ((p, np.array([0, 1, 2, 3], i32), np.array([], i64)), None),
+        ((p, np.array([], i32), np.array([0, 0], i64)), None),
+        ((p, np.array([0, 1, 2, 3], i32), np.array([0, 1], i64)), np.array([0, 4], i64)),
+        ((p, np.array([0, 1, 2, 3], i32), np.array([], i64)), np.array([0, 4], i64)),
+        ((p, np.array([0, 1, 2, 3], i32), np.array([0, 0], i64)), np.array([], i64)),
+        ((p, np.array([0, 1, 2, 3, 0, 2, 3], i32), np.array([1, 2], i64)), np.array([0, 4, 7], i64)),
+    ]
+    for args, lo in runs:
+        for cw in (True, False):
+            _both_polygons(comp, pure, args, loop_offsets=lo, clockwise_outer=cw)
+    assert cq.calls == 0
+    args = runs[0][0]
+    want = _outcome(comp.triangulate_polygons, *args)
+    for v in [(args[0], [0, 1, 2, 0, 2, 3], [0, 3, 6]), (args[0], args[1], args[2].astype(np.int32)),
+              (args[0].reshape(-1), args[1], args[2])]:
+        assert _both_polygons(comp, pure, v) == want
+    assert cq.calls == 3
+
+
+def _mutations(rng, arrays):
+    """Copies of ``arrays`` with one to three entries set to edge-case values."""
+    out = [a.copy() for a in arrays]
+    for _ in range(int(rng.integers(1, 4))):
+        k = int(rng.integers(len(out)))
+        a = out[k].reshape(-1)
+        if not len(a):
+            continue
+        i = int(rng.integers(len(a)))
+        if a.dtype.kind == "f":
+            a[i] = rng.choice([np.nan, np.inf, -np.inf, 1e100, -1e100, np.nextafter(1e100, 2e100), 1e300,
+                               float(rng.normal()), -0.0])
+        else:
+            info = np.iinfo(a.dtype)
+            values = [0, -1, 1, info.min, info.max, int(a[i]) + 1, int(a[i]) - 1, -int(a[i]), int(rng.integers(-40, 40))]
+            a[i] = min(max(values[int(rng.integers(len(values)))], info.min), info.max)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_path_mutated_polyhedra(seed):
+    """Valid solids with a few entries set to edge-case values, in the fast-path
+    dtypes: both backends give the same triangles or the same error."""
+    comp, pure = _pair()
+    rng = np.random.default_rng(500 + seed)
+    solids = [_cube_arrays(), ngon_prism_arrays(7, rng=rng)]
+    p, faces = prism(plate_with_holes(2)[0], 2.0)
+    solids.append((p, *polyhedron_arrays(faces, rng)))
+    seen = set()
+    for _ in range(150):
+        base = solids[int(rng.integers(len(solids)))]
+        args = _fast_arrays(*_mutations(rng, _fast_arrays(*base)))
+        limits = Limits(max_face_size=int(rng.integers(2, 40))) if rng.random() < 0.2 else None
+        out = _both_polyhedron(comp, pure, args, element_id="m", limits=limits)
+        seen.add(out[0] if out[0] == "ok" else out[0].__name__)
+    assert "ok" in seen and "DecodeError" in seen
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_path_mutated_polygons(seed):
+    comp, pure = _pair()
+    rng = np.random.default_rng(700 + seed)
+    loops, _ = plate_with_holes(3)
+    pts = np.array([(x, y, 0.0) for loop in loops for x, y in loop])
+    idx = np.arange(len(pts), dtype=np.int32)
+    lo = np.cumsum([0] + [len(x) for x in loops]).astype(np.int64)
+    for _ in range(150):
+        if rng.random() < 0.5:
+            p, i, o, l = _mutations(rng, [pts, idx, np.array([0, 2, len(loops)], dtype=np.int64), lo])
+        else:
+            p, i, o = _mutations(rng, [pts, idx, lo])
+            l = None
+        limits = Limits(max_face_size=int(rng.integers(2, 20))) if rng.random() < 0.2 else None
+        _both_polygons(comp, pure, (p, i, o), loop_offsets=l, element_id="m", limits=limits)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=30),
+    st.lists(st.one_of(st.integers(-2, 10), _ints), max_size=24),
+    st.lists(st.one_of(st.integers(-14, 14), _ints), max_size=30),
+    st.lists(st.one_of(st.integers(-2, 32), st.integers(-(2**63), 2**63 - 1)), max_size=8),
+    st.one_of(st.none(), st.integers(-2, 30)),
+)
+def test_garbage_polyhedron_fast_dtypes(points, edges, face_edges, offsets, max_face):
+    """Random arrays in the fast-path dtypes: the same result or error (class, text, offset)."""
+    comp, pure = _pair()
+    args = _fast_arrays(points[: len(points) // 3 * 3], edges[: len(edges) // 2 * 2], face_edges, offsets)
+    limits = None if max_face is None else Limits(max_face_size=max_face)
+    _both_polyhedron(comp, pure, args, element_id="g", limits=limits)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.one_of(st.floats(-10, 10), st.floats(allow_nan=True, allow_infinity=True)), max_size=30),
+    st.lists(st.one_of(st.integers(-2, 10), _ints), max_size=30),
+    st.lists(st.one_of(st.integers(-2, 32), st.integers(-(2**63), 2**63 - 1)), max_size=6),
+    st.one_of(st.none(), st.lists(st.one_of(st.integers(-2, 32), st.integers(-(2**63), 2**63 - 1)), max_size=6)),
+    st.booleans(),
+)
+def test_garbage_polygons_fast_dtypes(points, indices, offsets, loop_offsets, cw):
+    comp, pure = _pair()
+    pts = np.array(points[: len(points) // 3 * 3], dtype=np.float64).reshape(-1, 3)
+    idx = np.array(indices, dtype=np.int32)
+    off = np.array(offsets, dtype=np.int64)
+    lo = None if loop_offsets is None else np.array(loop_offsets, dtype=np.int64)
+    _both_polygons(comp, pure, (pts, idx, off), loop_offsets=lo, clockwise_outer=cw, element_id="g")

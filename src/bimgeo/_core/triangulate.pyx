@@ -11,9 +11,11 @@ All the work runs in ``noexcept nogil`` functions that return an error
 code; node arrays grow before each island to the bound the algorithm can
 reach (the island's points plus 2 per hole), so nothing deep inside
 allocates except the blocker grid. Every offset, edge reference and point
-index is checked by the twin's ``prepare_*`` (numpy, before the GIL is
-released); the loop chaining checks edge references again before it
-follows them.
+index is checked before the core runs: in C (``_polyhedron_ok`` /
+``_polygons_ok``) when the arguments already have the working dtypes and
+layout, else, and whenever those checks flag anything, by the twin's
+``prepare_*`` (numpy), which words the error; the loop chaining checks edge
+references again before it follows them.
 """
 from libc.math cimport fabs
 from libc.stdlib cimport free, malloc, qsort, realloc
@@ -23,6 +25,7 @@ import numpy as np
 
 cimport numpy as cnp
 
+from bimgeo._limits import get_default_limits
 from bimgeo._pure.triangulate import (
     BRIDGE_BUDGET,
     E_HOLES,
@@ -34,6 +37,7 @@ from bimgeo._pure.triangulate import (
     K_CONVEX,
     K_GONE,
     K_SPIKE,
+    MAX_COORDINATE,
     _error,
     prepare_polygons,
     prepare_polyhedron,
@@ -61,6 +65,7 @@ if (E_OPEN != C_OPEN or E_MEMORY != C_MEMORY or E_HOLES != C_HOLES or K_GONE != 
 cdef int G_MIN = GRID_MIN
 cdef int G_MAX = GRID_MAX
 cdef long long BRIDGE_MAX = BRIDGE_BUDGET
+cdef double MAX_COORD = MAX_COORDINATE
 
 
 cdef struct Ranked:
@@ -135,6 +140,9 @@ cdef struct State:
     int* gs
     int gcap
     int* gi
+    # one block each for the per-face and the per-island arrays (carved by _carve)
+    char* face_block
+    char* island_block
 
 
 cdef int _grow(void** ptr, size_t size) noexcept nogil:
@@ -145,19 +153,44 @@ cdef int _grow(void** ptr, size_t size) noexcept nogil:
     return 0
 
 
+cdef inline size_t _round16(size_t n) noexcept nogil:
+    return (n + 15) & ~(<size_t>15)
+
+
+cdef inline void* _carve(char** at, size_t size) noexcept nogil:
+    """The next ``size`` bytes of a block (16-byte aligned pieces)."""
+    cdef void* p = at[0]
+    at[0] += _round16(size)
+    return p
+
+
 cdef int _reserve_face(State* S, int n) noexcept nogil:
-    """Per-face arrays for n loop points (and at most n loops)."""
+    """Per-face arrays for n loop points (and at most n loops), in one block (contents not kept)."""
     if n <= S.lcap and S.ls != NULL:
         return 0
     cdef size_t m = <size_t>n + 1
-    if (_grow(<void**>&S.lv, m * sizeof(int)) or _grow(<void**>&S.ls, (m + 1) * sizeof(int))
-            or _grow(<void**>&S.lx, m * sizeof(double)) or _grow(<void**>&S.ly, m * sizeof(double))
-            or _grow(<void**>&S.ar, m * sizeof(double)) or _grow(<void**>&S.bb, 4 * m * sizeof(double))
-            or _grow(<void**>&S.order, m * sizeof(Ranked)) or _grow(<void**>&S.depth, m * sizeof(int))
-            or _grow(<void**>&S.owner, m * sizeof(int)) or _grow(<void**>&S.head, m * sizeof(int))
-            or _grow(<void**>&S.tail, m * sizeof(int)) or _grow(<void**>&S.link, m * sizeof(int))
-            or _grow(<void**>&S.keys, m * sizeof(HoleKey))):
+    cdef size_t total = (7 * _round16(m * sizeof(int)) + _round16((m + 1) * sizeof(int))
+                         + 3 * _round16(m * sizeof(double)) + _round16(4 * m * sizeof(double))
+                         + _round16(m * sizeof(Ranked)) + _round16(m * sizeof(HoleKey)))
+    cdef char* block = <char*>malloc(total)
+    if block == NULL:
         return -1
+    free(S.face_block)
+    S.face_block = block
+    cdef char* at = block
+    S.lv = <int*>_carve(&at, m * sizeof(int))
+    S.ls = <int*>_carve(&at, (m + 1) * sizeof(int))
+    S.lx = <double*>_carve(&at, m * sizeof(double))
+    S.ly = <double*>_carve(&at, m * sizeof(double))
+    S.ar = <double*>_carve(&at, m * sizeof(double))
+    S.bb = <double*>_carve(&at, 4 * m * sizeof(double))
+    S.order = <Ranked*>_carve(&at, m * sizeof(Ranked))
+    S.depth = <int*>_carve(&at, m * sizeof(int))
+    S.owner = <int*>_carve(&at, m * sizeof(int))
+    S.head = <int*>_carve(&at, m * sizeof(int))
+    S.tail = <int*>_carve(&at, m * sizeof(int))
+    S.link = <int*>_carve(&at, m * sizeof(int))
+    S.keys = <HoleKey*>_carve(&at, m * sizeof(HoleKey))
     S.lcap = n
     return 0
 
@@ -167,16 +200,30 @@ cdef int _reserve_island(State* S, long long nodes) noexcept nogil:
     if nodes > NODE_MAX:
         return -1
     cdef size_t m
-    if nodes > S.cap or S.x == NULL:
+    cdef char* block
+    cdef char* at
+    if nodes > S.cap or S.x == NULL:  # node arrays in one block (contents not kept: the island refills them)
         m = <size_t>nodes + 1
-        if (_grow(<void**>&S.x, m * sizeof(double)) or _grow(<void**>&S.y, m * sizeof(double))
-                or _grow(<void**>&S.pi, m * sizeof(int)) or _grow(<void**>&S.pv, m * sizeof(int))
-                or _grow(<void**>&S.nx, m * sizeof(int)) or _grow(<void**>&S.kd, m * sizeof(char))
-                or _grow(<void**>&S.inq, m * sizeof(char)) or _grow(<void**>&S.qr, m * sizeof(int))
-                or _grow(<void**>&S.st, m * sizeof(int)) or _grow(<void**>&S.ing, m * sizeof(char))
-                or _grow(<void**>&S.qd, m * sizeof(int)) or _grow(<void**>&S.ext, m * sizeof(int))
-                or _grow(<void**>&S.gi, m * sizeof(int))):
+        block = <char*>malloc(2 * _round16(m * sizeof(double)) + 8 * _round16(m * sizeof(int))
+                              + 3 * _round16(m * sizeof(char)))
+        if block == NULL:
             return -1
+        free(S.island_block)
+        S.island_block = block
+        at = block
+        S.x = <double*>_carve(&at, m * sizeof(double))
+        S.y = <double*>_carve(&at, m * sizeof(double))
+        S.pi = <int*>_carve(&at, m * sizeof(int))
+        S.pv = <int*>_carve(&at, m * sizeof(int))
+        S.nx = <int*>_carve(&at, m * sizeof(int))
+        S.kd = <char*>_carve(&at, m * sizeof(char))
+        S.inq = <char*>_carve(&at, m * sizeof(char))
+        S.qr = <int*>_carve(&at, m * sizeof(int))
+        S.st = <int*>_carve(&at, m * sizeof(int))
+        S.ing = <char*>_carve(&at, m * sizeof(char))
+        S.qd = <int*>_carve(&at, m * sizeof(int))
+        S.ext = <int*>_carve(&at, m * sizeof(int))
+        S.gi = <int*>_carve(&at, m * sizeof(int))
         S.cap = <int>nodes
     cdef Py_ssize_t want = S.ntri + <Py_ssize_t>nodes
     cdef Py_ssize_t t
@@ -191,10 +238,7 @@ cdef int _reserve_island(State* S, long long nodes) noexcept nogil:
 
 
 cdef void _free_state(State* S) noexcept nogil:
-    free(S.lv); free(S.ls); free(S.lx); free(S.ly); free(S.ar); free(S.bb); free(S.order)
-    free(S.depth); free(S.owner); free(S.head); free(S.tail); free(S.link); free(S.keys)
-    free(S.x); free(S.y); free(S.pi); free(S.pv); free(S.nx); free(S.kd); free(S.inq); free(S.qr)
-    free(S.st); free(S.ing); free(S.qd); free(S.ext); free(S.gi); free(S.gs); free(S.tri); free(S.src)
+    free(S.face_block); free(S.island_block); free(S.gs); free(S.tri); free(S.src)
 
 
 # --- the core: one function per function of the twin ---------------------------
@@ -1147,17 +1191,26 @@ cdef int _run_polyhedron(State* S, const int* edges, Py_ssize_t n_edges, Py_ssiz
     if big > NODE_MAX or _reserve_face(S, <int>big) != 0:
         bad_face[0] = 0
         return C_MEMORY
-    cdef int* headv = <int*>malloc((<size_t>n_points + 1) * sizeof(int))
-    cdef int* es = <int*>malloc((<size_t>big + 1) * sizeof(int))
-    cdef int* et = <int*>malloc((<size_t>big + 1) * sizeof(int))
-    cdef int* lnk = <int*>malloc((<size_t>big + 1) * sizeof(int))
-    cdef char* used = <char*>malloc(<size_t>big + 1)
+    cdef size_t mb = <size_t>big + 1
+    cdef char* block = <char*>malloc(_round16((<size_t>n_points + 1) * sizeof(int)) + 3 * _round16(mb * sizeof(int))
+                                     + _round16(mb))
+    cdef char* at = block
+    cdef int* headv = NULL
+    cdef int* es = NULL
+    cdef int* et = NULL
+    cdef int* lnk = NULL
+    cdef char* used = NULL
     cdef int code = C_OK
     cdef Py_ssize_t p
-    if headv == NULL or es == NULL or et == NULL or lnk == NULL or used == NULL:
+    if block == NULL:
         code = C_MEMORY
         bad_face[0] = 0
     else:
+        headv = <int*>_carve(&at, (<size_t>n_points + 1) * sizeof(int))
+        es = <int*>_carve(&at, mb * sizeof(int))
+        et = <int*>_carve(&at, mb * sizeof(int))
+        lnk = <int*>_carve(&at, mb * sizeof(int))
+        used = <char*>_carve(&at, mb)
         p = 0
         while p < n_points:
             headv[p] = -1
@@ -1172,11 +1225,7 @@ cdef int _run_polyhedron(State* S, const int* edges, Py_ssize_t n_edges, Py_ssiz
                 bad_face[0] = <int>f
                 break
             f += 1
-    free(headv)
-    free(es)
-    free(et)
-    free(lnk)
-    free(used)
+    free(block)
     return code
 
 
@@ -1203,9 +1252,134 @@ cdef int _run_polygons(State* S, const int* idx, const long long* lo, const long
     return code
 
 
+# --- argument checks, the fast path ------------------------------------------------
+#
+# The twin's ``prepare_*`` (numpy) words every error. When the arguments are
+# already what it would return (exact ndarrays of the working dtype and shape,
+# C-contiguous, aligned, native byte order: what the decoders pass), the
+# checks below run in C instead; they flag everything ``prepare_*`` would
+# refuse (flagging more is harmless), and on any flag the twin's ``prepare_*``
+# runs on the same arguments, so the error raised is its error. Any other
+# argument goes through ``prepare_*`` as before.
+
+
+cdef inline bint _is_carray(object a, int ndim, Py_ssize_t width) noexcept:
+    """``a`` an exact ndarray of ``ndim`` dims (width = the second dim), C-contiguous, aligned, native?"""
+    if type(a) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    return (cnp.PyArray_NDIM(arr) == ndim and cnp.PyArray_ISCARRAY_RO(arr) and cnp.PyArray_ISNOTSWAPPED(arr)
+            and (ndim == 1 or cnp.PyArray_DIM(arr, 1) == width))
+
+
+cdef inline bint _is_f64(object a, int ndim, Py_ssize_t width) noexcept:
+    return _is_carray(a, ndim, width) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_FLOAT64
+
+
+cdef inline bint _is_i32(object a, int ndim, Py_ssize_t width) noexcept:
+    return _is_carray(a, ndim, width) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_INT32
+
+
+cdef inline bint _is_i64(object a) noexcept:
+    if not _is_carray(a, 1, 0):
+        return False
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    return (t == cnp.NPY_INT64 or t == cnp.NPY_LONGLONG) and cnp.PyArray_ITEMSIZE(<cnp.ndarray>a) == 8
+
+
+cdef bint _face_limit(object limits, long long* out):
+    """``limits.max_face_size`` (default limits when None) as a C integer; False when it is not a plain int that fits."""
+    if limits is None:
+        limits = get_default_limits()
+    try:
+        value = limits.max_face_size
+        if type(value) is not int:
+            return False
+        out[0] = value
+    except Exception:  # a missing attribute, an int beyond long long: leave it to the twin
+        return False
+    return True
+
+
+cdef inline bint _point_ok(const double* pts, long long p) noexcept nogil:
+    """The twin's ``np.abs(points[p]) <= MAX_COORDINATE`` for all three coordinates (NaN fails)."""
+    return fabs(pts[3 * p]) <= MAX_COORD and fabs(pts[3 * p + 1]) <= MAX_COORD and fabs(pts[3 * p + 2]) <= MAX_COORD
+
+
+cdef bint _offsets_ok(const long long* off, Py_ssize_t n, long long total) noexcept nogil:
+    """The twin's ``_check_offsets``: every offset in 0..total, non-decreasing."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if off[i] < 0 or off[i] > total:
+            return False
+    for i in range(n - 1):
+        if off[i + 1] < off[i]:
+            return False
+    return True
+
+
+cdef bint _polyhedron_ok(const double* pts, Py_ssize_t n_points, const int* edges, Py_ssize_t n_edges,
+                         const int* fe, Py_ssize_t n_fe, const long long* fo, Py_ssize_t n_fo,
+                         long long max_face) noexcept nogil:
+    """False when ``prepare_polyhedron`` may refuse these arrays (n_fo >= 1)."""
+    cdef Py_ssize_t i
+    cdef long long k, r, e, s, t
+    if not _offsets_ok(fo, n_fo, n_fe):
+        return False
+    for i in range(n_fo - 1):
+        if fo[i + 1] - fo[i] > max_face:
+            return False
+    for k in range(fo[0], fo[n_fo - 1]):
+        r = fe[k]
+        e = r if r > 0 else -r
+        if r == 0 or e > n_edges:
+            return False
+        s = edges[2 * (e - 1)]
+        t = edges[2 * (e - 1) + 1]
+        if s < 0 or s >= n_points or t < 0 or t >= n_points:
+            return False
+        if not _point_ok(pts, s) or not _point_ok(pts, t):
+            return False
+    return True
+
+
+cdef bint _polygons_ok(const double* pts, Py_ssize_t n_points, const int* idx, Py_ssize_t n_idx,
+                       const long long* po, Py_ssize_t n_po, const long long* lo, Py_ssize_t n_lo,
+                       long long max_face) noexcept nogil:
+    """False when ``prepare_polygons`` may refuse these arrays (n_po, n_lo >= 1; po == NULL: no loop_offsets)."""
+    cdef Py_ssize_t f, nf
+    cdef long long k, a, b, v
+    if not _offsets_ok(lo, n_lo, n_idx):
+        return False
+    if po != NULL:
+        if not _offsets_ok(po, n_po, n_lo - 1):
+            return False
+        nf = n_po - 1
+        for f in range(nf):
+            if lo[po[f + 1]] - lo[po[f]] > max_face:
+                return False
+        a = lo[po[0]]
+        b = lo[po[nf]]
+    else:
+        nf = n_lo - 1
+        for f in range(nf):
+            if lo[f + 1] - lo[f] > max_face:
+                return False
+        a = lo[0]
+        b = lo[nf]
+    for k in range(a, b):
+        v = idx[k]
+        if v < 0 or v >= n_points or not _point_ok(pts, v):
+            return False
+    return True
+
+
 cdef object _result(State* S):
-    cdef cnp.ndarray faces = np.empty((S.ntri, 3), dtype=np.uint32)
-    cdef cnp.ndarray source = np.empty(S.ntri, dtype=np.int32)
+    cdef cnp.npy_intp dims[2]
+    dims[0] = S.ntri
+    dims[1] = 3
+    cdef cnp.ndarray faces = cnp.PyArray_EMPTY(2, dims, cnp.NPY_UINT32, 0)
+    cdef cnp.ndarray source = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
     if S.ntri > 0:
         memcpy(cnp.PyArray_DATA(faces), S.tri, <size_t>S.ntri * 3 * sizeof(int))
         memcpy(cnp.PyArray_DATA(source), S.src, <size_t>S.ntri * sizeof(int))
@@ -1217,27 +1391,52 @@ def triangulate(points, edges, face_edges, face_offsets, *, element_id=None, lim
 
     See ``bimgeo._pure.triangulate.triangulate``: same arguments, output and errors.
     """
-    pts, ed, fe, fo = prepare_polyhedron(points, edges, face_edges, face_offsets, element_id, limits)
-    cdef const double[:, ::1] p_v = pts
-    cdef const int[:, ::1] e_v = ed
-    cdef const int[::1] fe_v = fe
-    cdef const long long[::1] fo_v = fo.astype(np.longlong, copy=False)
+    cdef long long max_face = 0
+    cdef long long no_faces = 0
+    cdef bint ok = False
+    cdef const double* p_ptr = NULL
+    cdef const int* e_ptr = NULL
+    cdef const int* fe_ptr = NULL
+    cdef const long long* fo_ptr = NULL
+    cdef Py_ssize_t n_points = 0, n_edges = 0, n_fe = 0, n_fo = 0
+    if (_is_f64(points, 2, 3) and _is_i32(edges, 2, 2) and _is_i32(face_edges, 1, 0) and _is_i64(face_offsets)
+            and _face_limit(limits, &max_face)):
+        pts, ed, fe, fo = points, edges, face_edges, face_offsets
+        p_ptr = <const double*>cnp.PyArray_DATA(<cnp.ndarray>pts)
+        e_ptr = <const int*>cnp.PyArray_DATA(<cnp.ndarray>ed)
+        fe_ptr = <const int*>cnp.PyArray_DATA(<cnp.ndarray>fe)
+        fo_ptr = <const long long*>cnp.PyArray_DATA(<cnp.ndarray>fo)
+        n_points = cnp.PyArray_DIM(<cnp.ndarray>pts, 0)
+        n_edges = cnp.PyArray_DIM(<cnp.ndarray>ed, 0)
+        n_fe = cnp.PyArray_DIM(<cnp.ndarray>fe, 0)
+        n_fo = cnp.PyArray_DIM(<cnp.ndarray>fo, 0)
+        if n_fo == 0:  # no faces (as bimgeo.Polyhedron reads it)
+            fo_ptr = &no_faces
+            n_fo = 1
+        with nogil:
+            ok = _polyhedron_ok(p_ptr, n_points, e_ptr, n_edges, fe_ptr, n_fe, fo_ptr, n_fo, max_face)
+    if not ok:  # the twin checks (and words any error)
+        pts, ed, fe, fo = prepare_polyhedron(points, edges, face_edges, face_offsets, element_id, limits)
+        pts = np.ascontiguousarray(pts, dtype=np.float64)
+        ed = np.ascontiguousarray(ed, dtype=np.int32)
+        fe = np.ascontiguousarray(fe, dtype=np.int32)
+        fo = np.ascontiguousarray(fo, dtype=np.int64)
+        p_ptr = <const double*>cnp.PyArray_DATA(<cnp.ndarray>pts)
+        e_ptr = <const int*>cnp.PyArray_DATA(<cnp.ndarray>ed)
+        fe_ptr = <const int*>cnp.PyArray_DATA(<cnp.ndarray>fe)
+        fo_ptr = <const long long*>cnp.PyArray_DATA(<cnp.ndarray>fo)
+        n_points = cnp.PyArray_SIZE(<cnp.ndarray>pts) // 3
+        n_edges = cnp.PyArray_SIZE(<cnp.ndarray>ed) // 2
+        n_fo = cnp.PyArray_SIZE(<cnp.ndarray>fo)
     cdef State S
     memset(&S, 0, sizeof(State))
-    cdef double dummy = 0.0
-    S.pts = &p_v[0, 0] if p_v.shape[0] > 0 else &dummy
-    cdef int zero_i = 0
-    cdef const int* e_ptr = &e_v[0, 0] if e_v.shape[0] > 0 else &zero_i
-    cdef const int* fe_ptr = &fe_v[0] if fe_v.shape[0] > 0 else &zero_i
-    cdef Py_ssize_t nf = fo_v.shape[0] - 1
-    cdef Py_ssize_t n_edges = e_v.shape[0]
-    cdef Py_ssize_t n_points = p_v.shape[0]
+    S.pts = p_ptr
     cdef int bad_face = 0
     cdef int bad_point = -1
     cdef int code
     try:
         with nogil:
-            code = _run_polyhedron(&S, e_ptr, n_edges, n_points, fe_ptr, &fo_v[0], nf, &bad_face, &bad_point)
+            code = _run_polyhedron(&S, e_ptr, n_edges, n_points, fe_ptr, fo_ptr, n_fo - 1, &bad_face, &bad_point)
         if code != C_OK:
             raise _error(code, bad_face, bad_point, element_id, "face")
         return _result(&S)
@@ -1251,26 +1450,73 @@ def triangulate_polygons(points, indices, offsets, *, loop_offsets=None, clockwi
 
     See ``bimgeo._pure.triangulate.triangulate_polygons``: same arguments, output and errors.
     """
-    pts, idx, po, lo = prepare_polygons(points, indices, offsets, loop_offsets, element_id, limits)
-    cdef const double[:, ::1] p_v = pts
-    cdef const int[::1] i_v = idx
-    cdef const long long[::1] po_v = po.astype(np.longlong, copy=False)
-    cdef const long long[::1] lo_v = lo.astype(np.longlong, copy=False)
+    cdef long long max_face = 0
+    cdef long long no_po = 0
+    cdef long long no_lo = 0
+    cdef bint ok = False
+    cdef const double* p_ptr = NULL
+    cdef const int* i_ptr = NULL
+    cdef const long long* po_ptr = NULL
+    cdef const long long* lo_ptr = NULL
+    cdef long long* seq = NULL
+    cdef Py_ssize_t n_points = 0, n_idx = 0, n_po = 0, n_lo = 0, f
+    cdef int cw = 1 if clockwise_outer else 0
+    if (_is_f64(points, 2, 3) and _is_i32(indices, 1, 0) and _is_i64(offsets)
+            and (loop_offsets is None or _is_i64(loop_offsets)) and _face_limit(limits, &max_face)):
+        pts, idx, po = points, indices, offsets
+        p_ptr = <const double*>cnp.PyArray_DATA(<cnp.ndarray>pts)
+        i_ptr = <const int*>cnp.PyArray_DATA(<cnp.ndarray>idx)
+        po_ptr = <const long long*>cnp.PyArray_DATA(<cnp.ndarray>po)
+        n_points = cnp.PyArray_DIM(<cnp.ndarray>pts, 0)
+        n_idx = cnp.PyArray_DIM(<cnp.ndarray>idx, 0)
+        n_po = cnp.PyArray_DIM(<cnp.ndarray>po, 0)
+        if n_po == 0:
+            po_ptr = &no_po
+            n_po = 1
+        if loop_offsets is None:  # polygon i is loop i
+            lo = po
+            lo_ptr = po_ptr
+            n_lo = n_po
+            po_ptr = NULL
+        else:
+            lo = loop_offsets
+            lo_ptr = <const long long*>cnp.PyArray_DATA(<cnp.ndarray>lo)
+            n_lo = cnp.PyArray_DIM(<cnp.ndarray>lo, 0)
+            if n_lo == 0:
+                lo_ptr = &no_lo
+                n_lo = 1
+        with nogil:
+            ok = _polygons_ok(p_ptr, n_points, i_ptr, n_idx, po_ptr, n_po, lo_ptr, n_lo, max_face)
+    if not ok:  # the twin checks (and words any error)
+        pts, idx, po, lo = prepare_polygons(points, indices, offsets, loop_offsets, element_id, limits)
+        pts = np.ascontiguousarray(pts, dtype=np.float64)
+        idx = np.ascontiguousarray(idx, dtype=np.int32)
+        po = np.ascontiguousarray(po, dtype=np.int64)
+        lo = np.ascontiguousarray(lo, dtype=np.int64)
+        p_ptr = <const double*>cnp.PyArray_DATA(<cnp.ndarray>pts)
+        i_ptr = <const int*>cnp.PyArray_DATA(<cnp.ndarray>idx)
+        po_ptr = <const long long*>cnp.PyArray_DATA(<cnp.ndarray>po)
+        lo_ptr = <const long long*>cnp.PyArray_DATA(<cnp.ndarray>lo)
+        n_po = cnp.PyArray_SIZE(<cnp.ndarray>po)
     cdef State S
     memset(&S, 0, sizeof(State))
-    cdef double dummy = 0.0
-    S.pts = &p_v[0, 0] if p_v.shape[0] > 0 else &dummy
-    cdef int zero_i = 0
-    cdef const int* i_ptr = &i_v[0] if i_v.shape[0] > 0 else &zero_i
-    cdef Py_ssize_t nf = po_v.shape[0] - 1
-    cdef int cw = 1 if clockwise_outer else 0
+    S.pts = p_ptr
     cdef int bad_face = 0
     cdef int code
     try:
+        if po_ptr == NULL:  # polygon i is loop i: po = 0, 1, ..., n_lo - 1
+            seq = <long long*>malloc(<size_t>n_lo * sizeof(long long))
+            if seq == NULL:
+                raise _error(C_MEMORY, 0, -1, element_id, "polygon")
+            for f in range(n_lo):
+                seq[f] = f
+            po_ptr = seq
+            n_po = n_lo
         with nogil:
-            code = _run_polygons(&S, i_ptr, &lo_v[0], &po_v[0], nf, cw, &bad_face)
+            code = _run_polygons(&S, i_ptr, lo_ptr, po_ptr, n_po - 1, cw, &bad_face)
         if code != C_OK:
             raise _error(code, bad_face, -1, element_id, "polygon")
         return _result(&S)
     finally:
+        free(seq)
         _free_state(&S)
