@@ -190,21 +190,6 @@ _EMPTY_LINES = np.zeros((0, 2), dtype=np.uint32)
 _EMPTY_LINES.flags.writeable = False
 
 
-def _new_element(
-    id: str,
-    type: Optional[str],
-    name: Optional[str],
-    parent: Optional[str],
-    matrix: Optional[npt.NDArray[np.float64]],
-    mesh: Optional[Mesh],
-    rgba: Optional[RGBA],
-    template: Optional[str],
-    attributes: Dict[str, Any],
-) -> Element:
-    """Element(...) for values already normalised here (matrix (4, 4) float64, rgba a float tuple)."""
-    return Element._from_values(id, type, name, parent, matrix, mesh, rgba, template, attributes)
-
-
 def _new_mesh(vertices: Any, faces: Any, face_source: Any, rgba: Any, id: Optional[str]) -> Mesh:
     """Mesh(...) for arrays a decoder just made (right dtypes, shapes, contiguous).
 
@@ -430,7 +415,7 @@ class _Loader:
                     matrix = _any_matrix(elem["matrix"], eid)
         if rgba is not None and type(rgba) is not tuple:
             rgba = tuple(float(c) for c in rgba)
-        element = _new_element(
+        element = Element._from_values(
             "" if eid is None else eid,
             etype if isinstance(etype, str) else None,
             name if isinstance(name, str) else None,
