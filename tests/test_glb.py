@@ -560,3 +560,10 @@ def test_index_arrays_deduplicated_exactly():
     assert idx[0] == idx[1] and len({idx[0], idx[2], idx[3]}) == 3
     for k, m in zip(idx, meshes):
         np.testing.assert_array_equal(read_accessor(gltf, binary, k).reshape(-1, 3), m.faces)
+
+
+def test_normals_none_string_is_the_default():
+    scene = make_scene()
+    assert export_glb(scene, normals="none") == export_glb(scene)
+    with pytest.raises(ValueError, match="normals"):
+        export_glb(scene, normals="round")

@@ -652,7 +652,7 @@ def export_glb(
 
     units: "m" (default) or "mm" for the output lengths. up: "y" (default,
     glTF convention: world (x, y, z) Z up -> (x, z, -y)) or "z" (keep the
-    server's axes). normals: None (default: no NORMAL, viewers shade flat),
+    server's axes). normals: None or "none" (default: no NORMAL, viewers shade flat),
     "flat" (vertices split per triangle, face normals) or "smooth" (normals
     averaged over the triangles around a vertex whose normals lie within
     ``crease_angle`` radians, 0.5 by default, design.md §4; vertices split
@@ -673,8 +673,10 @@ def export_glb(
     range, non-finite coordinates), naming the element.
     """
     scale_factor, axes = frame_transform(units, up)
+    if normals == "none":
+        normals = None
     if normals not in (None, "flat", "smooth"):
-        raise ValueError(f"normals must be None, 'flat' or 'smooth', not {normals!r}")
+        raise ValueError(f"normals must be None/'none', 'flat' or 'smooth', not {normals!r}")
     crease_angle = float(crease_angle)
     if not (crease_angle >= 0.0 and math.isfinite(crease_angle)):
         raise ValueError(f"crease_angle must be a finite angle >= 0 in radians, not {crease_angle!r}")
