@@ -20,6 +20,8 @@ if _HERE not in sys.path:
 
 def pytest_collect_file(file_path, parent):
     if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+        if parent.session.isinitpath(file_path):
+            return None  # named on the command line: pytest's python plugin collects it already (not twice)
         return pytest.Module.from_parent(parent, path=file_path)
     return None
 

@@ -1,7 +1,8 @@
 """bimgeo.load: every response shape, chunks, templates, trees, errors.
 
-Run as a script for the JSON fast-path measurement:
-    python tests/test_load.py --bench [--elements 2000] [--digits short|long]
+``synthetic_response`` is also the threejs workload of the benchmarks
+(benchmarks/scenes.py imports it); the load-vs-json.loads measurement lives
+in benchmarks/ (report.py's "load" section, bench_scenes.py).
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import math
 import os
 import random
 import sys
-import time
 from typing import Any, Dict, List
 
 import numpy as np
@@ -98,50 +98,6 @@ def synthetic_response(
         "colors": [-4272966, 4278190080, -9868951, 4278255360],
         "objects": objects,
     }
-
-
-def bench(n_elements: int = 2000, digits: str = "short", repeat: int = 5, mix: str = "building") -> Dict[str, float]:
-    """Best-of-`repeat` CPU seconds of json.loads, orjson.loads, parse_response and load() per implementation.
-
-    The candidates run interleaved (one of each per round), so load on a
-    shared machine hits them alike; ratios are to json.loads on the same bytes.
-    """
-    import orjson
-
-    data = orjson.dumps(synthetic_response(n_elements, digits=digits, mix=mix))
-    mods = {}
-    for name, pkg in (("cython", "_core"), ("python", "_pure")):
-        try:
-            mods[name] = importlib.import_module(f"bimgeo.{pkg}.threejs")
-        except ImportError:
-            pass
-
-    def with_impl(mod):
-        def run():
-            saved = _backend._active.get("threejs")
-            _backend._active["threejs"] = mod
-            try:
-                load(data)
-            finally:
-                _backend._active["threejs"] = saved
-
-        return run
-
-    candidates = {"json.loads": lambda: json.loads(data), "orjson.loads": lambda: orjson.loads(data)}
-    if "cython" in mods:
-        candidates["parse_response[cython]"] = lambda: mods["cython"].parse_response(data)
-    for name, mod in mods.items():
-        candidates[f"load[{name}]"] = with_impl(mod)
-    best: Dict[str, float] = {k: float("inf") for k in candidates}
-    for r in range(repeat):
-        for k, fn in candidates.items():
-            if k == "load[python]" and r >= 2:
-                continue
-            t = time.process_time()  # CPU time: fairer than wall time on a shared machine
-            fn()
-            best[k] = min(best[k], time.process_time() - t)
-    best["bytes"] = float(len(data))
-    return best
 
 
 # ---------------------------------------------------------------------------
@@ -459,23 +415,6 @@ def test_public_names():
         assert name in bimgeo.__all__
     assert isinstance(load({"objects": []}), Scene)
     assert Element is bimgeo.Element
-
-
-if __name__ == "__main__":
-    import argparse
-
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bench", action="store_true")
-    ap.add_argument("--elements", type=int, default=2000)
-    ap.add_argument("--digits", default="short", choices=["short", "long"])
-    ap.add_argument("--mix", default="building", choices=["building", "boxes"])
-    ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args()
-    r = bench(args.elements, args.digits, args.repeat, args.mix)
-    base = r["json.loads"]
-    print(f"{args.elements} elements ({args.mix}), {r.pop('bytes') / 1e6:.1f} MB, digits={args.digits}")
-    for k, v in r.items():
-        print(f"  {k:24s} {v * 1e3:8.1f} ms   {v / base:5.2f} x json.loads")
 
 
 def test_template_with_several_geometries(implementation):
