@@ -732,7 +732,8 @@ cdef bint _emit(Scan *s, const char *src, Py_ssize_t length) noexcept nogil:
     if not _reserve(&s.out, length):
         s.code = E_NOMEM
         return False
-    memcpy(s.out.data + s.out.count, src, length)
+    if length > 0:  # memcpy from NULL is undefined even for 0 bytes (UBSan)
+        memcpy(s.out.data + s.out.count, src, length)
     s.out.count += length
     return True
 
