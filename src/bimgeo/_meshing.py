@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-import numpy as np
-
 from . import _backend
 from ._limits import Limits
 from ._model import Mesh, Polyhedron
+from ._pure.nrbf import mesh_from_polyhedron
 
 __all__ = ["decode_meshblob", "triangulate"]
 
@@ -27,21 +26,7 @@ def triangulate(poly: Polyhedron, *, limits: Optional[Limits] = None, element_id
     non-convex. Raises DecodeError naming the face and element on broken loops.
     ``element_id`` overrides ``poly.id`` as the mesh id and in errors.
     """
-    mesh_id = element_id if element_id is not None else poly.id
-    if poly.n_faces == 0:
-        return Mesh(
-            poly.points,
-            np.zeros((0, 3), dtype=np.uint32),
-            np.zeros(0, dtype=np.int32),
-            poly.edges.astype(np.uint32),
-            rgba=poly.rgba,
-            id=mesh_id,
-            polyeder_type=poly.polyeder_type,
-        )
-    faces, face_source = _backend.get("triangulate").triangulate(
-        poly.points, poly.edges, poly.face_edges, poly.face_offsets, element_id=mesh_id, limits=limits
-    )
-    return Mesh(poly.points, faces, face_source, rgba=poly.rgba, id=mesh_id, polyeder_type=poly.polyeder_type)
+    return mesh_from_polyhedron(poly, _backend.get("triangulate").triangulate, element_id=element_id, limits=limits)
 
 
 def decode_meshblob(

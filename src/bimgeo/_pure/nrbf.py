@@ -1113,6 +1113,22 @@ def decode_meshblob(
 
     lim = get_default_limits() if limits is None else limits
     poly = decode_polyhedron(picture, compress=compress, element_id=element_id, limits=lim)
+    return mesh_from_polyhedron(poly, triangulate, element_id=element_id, limits=lim)
+
+
+def mesh_from_polyhedron(
+    poly: Polyhedron,
+    triangulate: Any,
+    *,
+    element_id: Optional[str] = None,
+    limits: Optional[Limits] = None,
+) -> Mesh:
+    """A polyhedron's Mesh, triangulated by ``triangulate`` (a backend's function).
+
+    vertices = the points (shared); a wire polyhedron (no faces) gives empty
+    faces and its edges as uint32 ``lines``; id = ``element_id`` when given,
+    else ``poly.id`` (it also names the element in triangulation errors).
+    """
     mesh_id = element_id if element_id is not None else poly.id
     if poly.n_faces == 0:
         return Mesh(
@@ -1125,6 +1141,6 @@ def decode_meshblob(
             polyeder_type=poly.polyeder_type,
         )
     faces, face_source = triangulate(
-        poly.points, poly.edges, poly.face_edges, poly.face_offsets, element_id=mesh_id, limits=lim
+        poly.points, poly.edges, poly.face_edges, poly.face_offsets, element_id=mesh_id, limits=limits
     )
     return Mesh(poly.points, faces, face_source, rgba=poly.rgba, id=mesh_id, polyeder_type=poly.polyeder_type)
