@@ -767,6 +767,54 @@ def test_grid_regions_exact(pair, seed):
     assert sorted(k for k, n in open_edges.items() for _ in range(n)) == sorted((ids[u], ids[v]) for u, v in edges)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_grid_regions_as_polyhedron_face(pair, seed):
+    """The same kind of region as one polyhedron face whose edge references
+    come shuffled: cells touching at corners, holes touching each other and
+    islands in holes must chain into loops that never cross. The face lies in
+    a random axis plane (exact coordinates, far from 0), so the area must come
+    out exact, every triangle facing the same way, with no T-junction."""
+    comp, pure = pair
+    rng = np.random.default_rng(1000 + seed)
+    w, h = (int(v) for v in rng.integers(2, 12, 2))
+    filled = rng.random((w, h)) < rng.uniform(0.3, 0.9)
+    if seed % 2:
+        # mostly a checkerboard: every cell touches its neighbours at corners
+        # only, and rings of cells enclose holes touching them at four points
+        filled = (np.add.outer(np.arange(w), np.arange(h)) % 2 == 0) ^ (rng.random((w, h)) < 0.1)
+    edges, loops = _grid_region_loops(filled)
+    if not loops:
+        return
+    ids = {}
+    for loop in loops:
+        for q in loop:
+            ids.setdefault(q, len(ids))
+    axes = rng.permutation(3)
+    signs = rng.choice([-1.0, 1.0], 3)
+    flat = np.zeros((len(ids), 3))
+    for q, k in ids.items():
+        flat[k, :2] = q
+    pts = flat[:, axes] * signs + 1e6 * signs
+    ed, fe, fo = polyhedron_arrays([[[ids[q] for q in loop] for loop in loops]], rng)
+    a = comp.triangulate(pts, ed, fe, fo)
+    _same(a, pure.triangulate(pts, ed, fe, fo))
+    f = a[0]
+    p, q, r = (flat[f[:, k]] for k in range(3))
+    signed = 0.5 * np.cross(q - p, r - p)[:, 2]
+    # loops counter-clockwise in the xy plane are clockwise seen from +z, so
+    # +z is inside and triangles come out clockwise there
+    assert (signed < 0).all()
+    assert -signed.sum() == float(filled.sum())
+    open_edges = {}
+    for t in f.tolist():
+        for u, v in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])):
+            if open_edges.get((v, u), 0):
+                open_edges[(v, u)] -= 1
+            else:
+                open_edges[(u, v)] = open_edges.get((u, v), 0) + 1
+    assert sorted(k for k, n in open_edges.items() for _ in range(n)) == sorted((ids[v], ids[u]) for u, v in edges)
+
+
 # --- compiled argument checks: fast path and fallback agree ------------------------
 #
 # The compiled module checks arguments in C when they already have the working

@@ -1072,14 +1072,100 @@ cdef int _triangulate_island(State* S, int li, int clockwise_outer) noexcept nog
 # --- loop extraction ---------------------------------------------------------
 
 
+cdef struct Plane:
+    int u
+    int v
+    double ox
+    double oy
+    double sg
+
+
+cdef void _chain_plane(State* S, const int* es, const int* et, int m, Plane* P) noexcept nogil:
+    cdef const double* pts = S.pts
+    cdef int o = es[0]
+    cdef double ox3 = pts[3 * o]
+    cdef double oy3 = pts[3 * o + 1]
+    cdef double oz3 = pts[3 * o + 2]
+    cdef double nx = 0.0, ny = 0.0, nz = 0.0
+    cdef double ax, ay, az, bx, by, bz, anx, any_, anz
+    cdef int j = 0, a, b
+    while j < m:
+        a = es[j]
+        b = et[j]
+        ax = pts[3 * a] - ox3
+        ay = pts[3 * a + 1] - oy3
+        az = pts[3 * a + 2] - oz3
+        bx = pts[3 * b] - ox3
+        by = pts[3 * b + 1] - oy3
+        bz = pts[3 * b + 2] - oz3
+        nx += (ay - by) * (az + bz)
+        ny += (az - bz) * (ax + bx)
+        nz += (ax - bx) * (ay + by)
+        j += 1
+    anx = fabs(nx)
+    any_ = fabs(ny)
+    anz = fabs(nz)
+    if anz >= anx and anz >= any_:
+        P.u = 0
+        P.v = 1
+        P.sg = -1.0 if nz < 0.0 else 1.0
+    elif any_ >= anx:
+        P.u = 2
+        P.v = 0
+        P.sg = -1.0 if ny < 0.0 else 1.0
+    else:
+        P.u = 1
+        P.v = 2
+        P.sg = -1.0 if nx < 0.0 else 1.0
+    P.ox = pts[3 * o + P.u]
+    P.oy = pts[3 * o + P.v]
+
+
+cdef int _turn(State* S, const Plane* P, int s, int w, const int* headv, const int* et, const int* lnk,
+               const char* used, int also) noexcept nogil:
+    cdef const double* pts = S.pts
+    cdef int u = P.u, v = P.v
+    cdef double ox = P.ox, oy = P.oy, sg = P.sg
+    cdef double wx = pts[3 * w + u] - ox
+    cdef double wy = (pts[3 * w + v] - oy) * sg
+    cdef double bx = (pts[3 * s + u] - ox) - wx
+    cdef double by = (pts[3 * s + v] - oy) * sg - wy
+    cdef int best = -1, bc = 0, k, q, t
+    cdef double bdx = 0.0, bdy = 0.0, dx, dy, c
+    q = headv[w]
+    while q >= 0:
+        if used[q] == 0 or q == also:
+            t = et[q]
+            dx = (pts[3 * t + u] - ox) - wx
+            dy = (pts[3 * t + v] - oy) * sg - wy
+            c = bx * dy - by * dx
+            if c < 0.0:
+                k = 0
+            elif c > 0.0:
+                k = 2
+            elif bx * dx + by * dy < 0.0:
+                k = 1
+            else:
+                k = 3
+            if best < 0 or k < bc or (k == bc and (k == 0 or k == 2) and bdx * dy - bdy * dx < 0.0):
+                best = q
+                bc = k
+                bdx = dx
+                bdy = dy
+        q = lnk[q]
+    return best
+
+
 cdef int _chain_face(State* S, const int* edges, Py_ssize_t n_edges, Py_ssize_t n_points,
                      const int* fe, Py_ssize_t k0, Py_ssize_t k1, int* headv, int* es, int* et,
-                     int* lnk, char* used, int* bad) noexcept nogil:
+                     int* lnk, char* used, int* deg, int* bad) noexcept nogil:
     cdef int m = 0
     cdef Py_ssize_t k = k0
     cdef long long r, e
     cdef int s, t, j, j0, nv, first, cur, q
     cdef int code = C_OK
+    cdef int branch = 0
+    cdef Plane P
     while k < k1:
         r = fe[k]
         if r > 0:
@@ -1108,7 +1194,17 @@ cdef int _chain_face(State* S, const int* edges, Py_ssize_t n_edges, Py_ssize_t 
         lnk[j] = headv[es[j]]
         headv[es[j]] = j
         used[j] = 0
+        deg[es[j]] += 1
+        if deg[es[j]] > 1:
+            branch = 1
         j -= 1
+    P.u = 0
+    P.v = 1
+    P.ox = 0.0
+    P.oy = 0.0
+    P.sg = 1.0
+    if branch:
+        _chain_plane(S, es, et, m, &P)
     S.nloops = 0
     S.ls[0] = 0
     nv = 0
@@ -1124,15 +1220,19 @@ cdef int _chain_face(State* S, const int* edges, Py_ssize_t n_edges, Py_ssize_t 
             S.lv[nv] = es[j]
             nv += 1
             cur = et[j]
-            if cur == first:
-                break
-            if j + 1 < m and used[j + 1] == 0 and es[j + 1] == cur:
-                j = j + 1
-                continue
-            q = headv[cur]
-            while q >= 0 and used[q]:
-                q = lnk[q]
-            headv[cur] = q
+            if deg[cur] > 1:
+                q = _turn(S, &P, es[j], cur, headv, et, lnk, used, j0 if cur == first else -1)
+                if q == j0:
+                    break
+            else:
+                if cur == first:
+                    break
+                if j + 1 < m and used[j + 1] == 0 and es[j + 1] == cur:
+                    j = j + 1
+                    continue
+                q = headv[cur]
+                if q >= 0 and used[q]:
+                    q = -1
             if q < 0:
                 code = C_OPEN
                 bad[0] = cur
@@ -1149,6 +1249,7 @@ cdef int _chain_face(State* S, const int* edges, Py_ssize_t n_edges, Py_ssize_t 
     j = 0
     while j < m:
         headv[es[j]] = -1
+        deg[es[j]] = 0
         j += 1
     return code
 
@@ -1192,10 +1293,11 @@ cdef int _run_polyhedron(State* S, const int* edges, Py_ssize_t n_edges, Py_ssiz
         bad_face[0] = 0
         return C_MEMORY
     cdef size_t mb = <size_t>big + 1
-    cdef char* block = <char*>malloc(_round16((<size_t>n_points + 1) * sizeof(int)) + 3 * _round16(mb * sizeof(int))
-                                     + _round16(mb))
+    cdef char* block = <char*>malloc(2 * _round16((<size_t>n_points + 1) * sizeof(int))
+                                     + 3 * _round16(mb * sizeof(int)) + _round16(mb))
     cdef char* at = block
     cdef int* headv = NULL
+    cdef int* deg = NULL
     cdef int* es = NULL
     cdef int* et = NULL
     cdef int* lnk = NULL
@@ -1207,6 +1309,7 @@ cdef int _run_polyhedron(State* S, const int* edges, Py_ssize_t n_edges, Py_ssiz
         bad_face[0] = 0
     else:
         headv = <int*>_carve(&at, (<size_t>n_points + 1) * sizeof(int))
+        deg = <int*>_carve(&at, (<size_t>n_points + 1) * sizeof(int))
         es = <int*>_carve(&at, mb * sizeof(int))
         et = <int*>_carve(&at, mb * sizeof(int))
         lnk = <int*>_carve(&at, mb * sizeof(int))
@@ -1214,11 +1317,12 @@ cdef int _run_polyhedron(State* S, const int* edges, Py_ssize_t n_edges, Py_ssiz
         p = 0
         while p < n_points:
             headv[p] = -1
+            deg[p] = 0
             p += 1
         f = 0
         while f < nf:
             code = _chain_face(S, edges, n_edges, n_points, fe, fo[f], fo[f + 1], headv, es, et, lnk, used,
-                               bad_point)
+                               deg, bad_point)
             if code == C_OK:
                 code = _triangulate_face(S, <int>f, 1)
             if code != C_OK:

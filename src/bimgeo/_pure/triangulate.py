@@ -8,8 +8,12 @@ compiled module imports them.
 
 Per face (design.md §2 "Geometry rules"):
 
-1. Split the face into closed loops by chaining edge ends (list order is
-   only a tie-break when a point has several continuations).
+1. Split the face into closed loops by chaining edge ends. Where several
+   edges of the face leave one point (cells touching at a corner, a hole
+   touching the outer loop), the loop goes on along the first edge
+   clockwise from the way it came, taking the face's area to its left in
+   the face plane: so loops never cross, and cells that touch only at
+   corners come out as separate loops.
 2. Project onto the axis plane of the face's Newell normal (coordinates
    taken relative to the face's first point, for precision far from 0).
 3. Classify loops by containment: a loop inside an even number of others
@@ -1179,9 +1183,88 @@ def _triangulate_island(S: _State, li: int, head: List[int], link: List[int], cl
 # --- loop extraction ---------------------------------------------------------
 
 
+def _chain_plane(S: _State, es: List[int], et: List[int], m: int) -> Tuple[int, int, float, float, float]:
+    """The plane in which _chain_face compares edge directions: (u, v, ox, oy,
+    sign) from the Newell normal of the face's m edges; sign is -1.0 where the
+    face's area lies to the right of its edges in (u, v), else 1.0."""
+    pts = S.pts
+    o = es[0]
+    ox3 = pts[3 * o]
+    oy3 = pts[3 * o + 1]
+    oz3 = pts[3 * o + 2]
+    nx = 0.0
+    ny = 0.0
+    nz = 0.0
+    j = 0
+    while j < m:
+        a = es[j]
+        b = et[j]
+        ax = pts[3 * a] - ox3
+        ay = pts[3 * a + 1] - oy3
+        az = pts[3 * a + 2] - oz3
+        bx = pts[3 * b] - ox3
+        by = pts[3 * b + 1] - oy3
+        bz = pts[3 * b + 2] - oz3
+        nx += (ay - by) * (az + bz)
+        ny += (az - bz) * (ax + bx)
+        nz += (ax - bx) * (ay + by)
+        j += 1
+    anx = abs(nx)
+    any_ = abs(ny)
+    anz = abs(nz)
+    if anz >= anx and anz >= any_:
+        return 0, 1, pts[3 * o], pts[3 * o + 1], -1.0 if nz < 0.0 else 1.0
+    if any_ >= anx:
+        return 2, 0, pts[3 * o + 2], pts[3 * o], -1.0 if ny < 0.0 else 1.0
+    return 1, 2, pts[3 * o + 1], pts[3 * o + 2], -1.0 if nx < 0.0 else 1.0
+
+
+def _turn(
+    S: _State, plane: Tuple[int, int, float, float, float], s: int, w: int, headv: List[int],
+    et: List[int], lnk: List[int], used: List[int], also: int,
+) -> int:
+    """The edge leaving point w that follows edge s -> w along the face's
+    boundary: of the unused edges leaving w (and edge ``also``), the first one
+    clockwise from the way back to s, with the face's area taken to the left.
+    Returns -1 when there is none."""
+    pts = S.pts
+    u, v, ox, oy, sg = plane
+    wx = pts[3 * w + u] - ox
+    wy = (pts[3 * w + v] - oy) * sg
+    bx = (pts[3 * s + u] - ox) - wx
+    by = (pts[3 * s + v] - oy) * sg - wy
+    best = -1
+    bc = 0
+    bdx = 0.0
+    bdy = 0.0
+    q = headv[w]
+    while q >= 0:
+        if used[q] == 0 or q == also:
+            t = et[q]
+            dx = (pts[3 * t + u] - ox) - wx
+            dy = (pts[3 * t + v] - oy) * sg - wy
+            c = bx * dy - by * dx
+            # rank by clockwise angle from the way back: (0, pi), pi, (pi, 2 pi), 2 pi
+            if c < 0.0:
+                k = 0
+            elif c > 0.0:
+                k = 2
+            elif bx * dx + by * dy < 0.0:
+                k = 1
+            else:
+                k = 3
+            if best < 0 or k < bc or (k == bc and (k == 0 or k == 2) and bdx * dy - bdy * dx < 0.0):
+                best = q
+                bc = k
+                bdx = dx
+                bdy = dy
+        q = lnk[q]
+    return best
+
+
 def _chain_face(
     S: _State, edges: List[int], fe: List[int], k0: int, k1: int, headv: List[int],
-    es: List[int], et: List[int], lnk: List[int], used: List[int],
+    es: List[int], et: List[int], lnk: List[int], used: List[int], deg: List[int],
 ) -> Tuple[int, int]:
     """Split face_edges[k0:k1] into closed loops (S.lv, S.ls, S.nloops). Returns (code, point)."""
     m = 0
@@ -1201,12 +1284,22 @@ def _chain_face(
             et[m] = t
             m += 1
         k += 1
+    branch = 0
     j = m - 1
     while j >= 0:
         lnk[j] = headv[es[j]]
         headv[es[j]] = j
         used[j] = 0
+        deg[es[j]] += 1
+        if deg[es[j]] > 1:
+            branch = 1
         j -= 1
+    plane = (0, 1, 0.0, 0.0, 1.0)
+    if branch:
+        # points where the boundary branches (cells touching at a corner, a
+        # hole touching the outer loop): there the way on is chosen by angle,
+        # so each loop bounds the face's area on one side only
+        plane = _chain_plane(S, es, et, m)
     S.lv = [0] * m
     S.ls = [0] * (m + 1)
     S.nloops = 0
@@ -1225,17 +1318,21 @@ def _chain_face(
             S.lv[nv] = es[j]
             nv += 1
             cur = et[j]
-            if cur == first:
-                break
-            # the next edge in the list when it continues the loop, else the
-            # first unused edge leaving this point
-            if j + 1 < m and used[j + 1] == 0 and es[j + 1] == cur:
-                j = j + 1
-                continue
-            q = headv[cur]
-            while q >= 0 and used[q]:
-                q = lnk[q]
-            headv[cur] = q
+            if deg[cur] > 1:
+                q = _turn(S, plane, es[j], cur, headv, et, lnk, used, j0 if cur == first else -1)
+                if q == j0:
+                    break
+            else:
+                if cur == first:
+                    break
+                # the next edge in the list when it continues the loop, else
+                # the edge leaving this point
+                if j + 1 < m and used[j + 1] == 0 and es[j + 1] == cur:
+                    j = j + 1
+                    continue
+                q = headv[cur]
+                if q >= 0 and used[q]:
+                    q = -1
             if q < 0:
                 code = E_OPEN
                 bad = cur
@@ -1252,6 +1349,7 @@ def _chain_face(
     j = 0
     while j < m:
         headv[es[j]] = -1
+        deg[es[j]] = 0
         j += 1
     return code, bad
 
@@ -1324,9 +1422,10 @@ def triangulate(
     et = [0] * big
     lnk = [0] * big
     used = [0] * big
+    deg = [0] * len(pts)
     f = 0
     while f < nf:
-        code, bad = _chain_face(S, edl, fel, fol[f], fol[f + 1], headv, es, et, lnk, used)
+        code, bad = _chain_face(S, edl, fel, fol[f], fol[f + 1], headv, es, et, lnk, used, deg)
         if code == OK:
             code = _triangulate_face(S, f, 1)
         if code != OK:
