@@ -376,6 +376,8 @@ ctypedef struct IdMap:
     int32_t* vals
     Py_ssize_t mask
     Py_ssize_t count
+    int32_t* dense          # keys 1..ndense-1 live here (value or -1), the rest in keys/vals
+    Py_ssize_t ndense
 
 ctypedef struct Err:
     int code
@@ -470,26 +472,46 @@ cdef int _grow(void** p, Py_ssize_t* cap, Py_ssize_t need, size_t es) noexcept n
 cdef inline uint64_t _hash32(int32_t k) noexcept nogil:
     return ((<uint64_t>(<uint32_t>k)) * <uint64_t>0x9E3779B97F4A7C15) >> 29
 
-cdef int _map_init(IdMap* m, Py_ssize_t hint) noexcept nogil:
+cdef int _map_init(IdMap* m, Py_ssize_t hint, Py_ssize_t ndense) noexcept nogil:
+    """An empty map sized for ``hint`` keys, with a direct table for keys 1..ndense-1.
+
+    BinaryFormatter numbers objects 1, 2, 3, ... in the order it writes
+    them, so the object ids of a stream fall in the direct table (one load,
+    no probing, no cache misses on large streams); other ids (negative,
+    sparse) go to the hash part.
+    """
     cdef Py_ssize_t cap = 16
     while cap < 2 * hint:
         cap *= 2
     m.keys = <int32_t*>malloc(cap * sizeof(int32_t))
     m.vals = <int32_t*>malloc(cap * sizeof(int32_t))
+    m.dense = NULL
+    m.ndense = 0
     if m.keys == NULL or m.vals == NULL:
         return -1
     memset(m.vals, 0xFF, cap * sizeof(int32_t))
     m.mask = cap - 1
     m.count = 0
+    if ndense > 0:
+        m.dense = <int32_t*>malloc(ndense * sizeof(int32_t))
+        if m.dense == NULL:
+            return -1
+        memset(m.dense, 0xFF, ndense * sizeof(int32_t))
+        m.ndense = ndense
     return 0
 
 cdef void _map_free(IdMap* m) noexcept nogil:
     free(m.keys)
     free(m.vals)
+    free(m.dense)
     m.keys = NULL
     m.vals = NULL
+    m.dense = NULL
+    m.ndense = 0
 
 cdef inline int32_t _map_get(IdMap* m, int32_t key) noexcept nogil:
+    if key > 0 and key < m.ndense:
+        return m.dense[key]
     cdef Py_ssize_t i = <Py_ssize_t>(_hash32(key) & <uint64_t>m.mask)
     while m.vals[i] >= 0:
         if m.keys[i] == key:
@@ -502,6 +524,9 @@ cdef int _map_put(IdMap* m, int32_t key, int32_t val) noexcept nogil:
     cdef Py_ssize_t i, cap, j
     cdef int32_t* ok
     cdef int32_t* ov
+    if key > 0 and key < m.ndense:
+        m.dense[key] = val
+        return 0
     if (m.count + 1) * 2 > m.mask + 1:
         cap = (m.mask + 1) * 2
         ok = m.keys
@@ -2017,7 +2042,10 @@ cdef int _ctx_init(Ctx* c, const uint8_t* buf, Py_ssize_t n) noexcept nogil:
     c.n = n
     c.err.offset = -1
     c.root = -1
-    if _map_init(&c.ids, n // 32) < 0 or _map_init(&c.metas, 16) < 0 or _map_init(&c.libids, 4) < 0:
+    # An object record takes at least 5 bytes: ids 1..n/5 cover every object
+    # of a stream numbered as BinaryFormatter numbers them.
+    if (_map_init(&c.ids, 16, n // 5 + 16) < 0 or _map_init(&c.metas, 16, 0) < 0
+            or _map_init(&c.libids, 4, 0) < 0):
         return -1
     if _grow(<void**>&c.objs, &c.capobjs, n // 24 + 16, sizeof(Obj)) < 0:
         return -1
