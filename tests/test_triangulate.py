@@ -726,6 +726,28 @@ def _grid_region_loops(filled):
     return edges, loops
 
 
+def _point_ids(loops):
+    """Grid point -> index, numbered in order of first appearance in the loops."""
+    ids = {}
+    for loop in loops:
+        for q in loop:
+            ids.setdefault(q, len(ids))
+    return ids
+
+
+def _unpaired_edges(f):
+    """The directed edges of triangles f that no triangle walks the other way
+    (the boundary of the triangulated region), sorted, with multiplicity."""
+    open_edges = {}
+    for t in f.tolist():
+        for u, v in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])):
+            if open_edges.get((v, u), 0):
+                open_edges[(v, u)] -= 1
+            else:
+                open_edges[(u, v)] = open_edges.get((u, v), 0) + 1
+    return sorted(k for k, n in open_edges.items() for _ in range(n))
+
+
 @pytest.mark.parametrize("seed", [*range(40), 217, 226])  # 217, 226: an island whose corners all touch its hole
 def test_grid_regions_exact(pair, seed):
     """Random sets of grid cells: every triangle positive, the area exact, every
@@ -739,10 +761,7 @@ def test_grid_regions_exact(pair, seed):
     edges, loops = _grid_region_loops(filled)
     if not loops:
         return
-    ids = {}
-    for loop in loops:
-        for q in loop:
-            ids.setdefault(q, len(ids))
+    ids = _point_ids(loops)
     pts = np.zeros((len(ids), 3))
     for q, k in ids.items():
         pts[k, :2] = q
@@ -757,14 +776,7 @@ def test_grid_regions_exact(pair, seed):
     assert (signed > 0).all()
     assert signed.sum() == float(filled.sum())
     assert len(np.unique(f)) == len(ids)
-    open_edges = {}
-    for t in f.tolist():
-        for u, v in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])):
-            if open_edges.get((v, u), 0):
-                open_edges[(v, u)] -= 1
-            else:
-                open_edges[(u, v)] = open_edges.get((u, v), 0) + 1
-    assert sorted(k for k, n in open_edges.items() for _ in range(n)) == sorted((ids[u], ids[v]) for u, v in edges)
+    assert _unpaired_edges(f) == sorted((ids[u], ids[v]) for u, v in edges)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -785,10 +797,7 @@ def test_grid_regions_as_polyhedron_face(pair, seed):
     edges, loops = _grid_region_loops(filled)
     if not loops:
         return
-    ids = {}
-    for loop in loops:
-        for q in loop:
-            ids.setdefault(q, len(ids))
+    ids = _point_ids(loops)
     axes = rng.permutation(3)
     signs = rng.choice([-1.0, 1.0], 3)
     flat = np.zeros((len(ids), 3))
@@ -805,14 +814,7 @@ def test_grid_regions_as_polyhedron_face(pair, seed):
     # +z is inside and triangles come out clockwise there
     assert (signed < 0).all()
     assert -signed.sum() == float(filled.sum())
-    open_edges = {}
-    for t in f.tolist():
-        for u, v in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])):
-            if open_edges.get((v, u), 0):
-                open_edges[(v, u)] -= 1
-            else:
-                open_edges[(u, v)] = open_edges.get((u, v), 0) + 1
-    assert sorted(k for k, n in open_edges.items() for _ in range(n)) == sorted((ids[v], ids[u]) for u, v in edges)
+    assert _unpaired_edges(f) == sorted((ids[v], ids[u]) for u, v in edges)
 
 
 # --- compiled argument checks: fast path and fallback agree ------------------------

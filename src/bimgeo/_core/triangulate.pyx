@@ -864,6 +864,31 @@ cdef int _cmp_hole(const void* pa, const void* pb) noexcept nogil:
     return (a.order > b.order) - (a.order < b.order)
 
 
+cdef inline void _newell_add(const double* pts, Py_ssize_t a, Py_ssize_t b, double ox3, double oy3, double oz3,
+                             double* n) noexcept nogil:
+    """Add edge a -> b to the Newell normal n (coordinates relative to (ox3, oy3, oz3))."""
+    cdef double ax = pts[3 * a] - ox3
+    cdef double ay = pts[3 * a + 1] - oy3
+    cdef double az = pts[3 * a + 2] - oz3
+    cdef double bx = pts[3 * b] - ox3
+    cdef double by = pts[3 * b + 1] - oy3
+    cdef double bz = pts[3 * b + 2] - oz3
+    n[0] += (ay - by) * (az + bz)
+    n[1] += (az - bz) * (ax + bx)
+    n[2] += (ax - bx) * (ay + by)
+
+
+cdef inline int _drop_axis(const double* n) noexcept nogil:
+    """The axis of the normal's largest component (2 on ties with z, then 1):
+    the face is projected onto the other two, (u, v) = (0, 1), (2, 0) or (1, 2)."""
+    cdef double anx = fabs(n[0]), any_ = fabs(n[1]), anz = fabs(n[2])
+    if anz >= anx and anz >= any_:
+        return 2
+    if any_ >= anx:
+        return 1
+    return 0
+
+
 cdef int _triangulate_face(State* S, int face, int clockwise_outer) noexcept nogil:
     cdef int L = S.nloops
     if L == 0:
@@ -875,44 +900,27 @@ cdef int _triangulate_face(State* S, int face, int clockwise_outer) noexcept nog
     cdef double ox3 = pts[3 * o]
     cdef double oy3 = pts[3 * o + 1]
     cdef double oz3 = pts[3 * o + 2]
-    cdef double nx = 0.0
-    cdef double ny = 0.0
-    cdef double nz = 0.0
+    cdef double nrm[3]
     cdef int l = 0
-    cdef int k, j, n, nl, r, li, lj, parent, q
-    cdef Py_ssize_t a, b
-    cdef double ax, ay, az, bx, by, bz, anx, any_, anz, s, x0, y0, x1, y1
+    cdef int k, j, n, nl, r, li, lj, parent, q, drop
+    cdef double s, x0, y0, x1, y1
+    # Newell normal of all loops, relative to the first point
+    nrm[0] = 0.0
+    nrm[1] = 0.0
+    nrm[2] = 0.0
     while l < L:
         k = ls[l]
         while k < ls[l + 1]:
             j = k + 1
             if j == ls[l + 1]:
                 j = ls[l]
-            a = lv[k]
-            b = lv[j]
-            ax = pts[3 * a] - ox3
-            ay = pts[3 * a + 1] - oy3
-            az = pts[3 * a + 2] - oz3
-            bx = pts[3 * b] - ox3
-            by = pts[3 * b + 1] - oy3
-            bz = pts[3 * b + 2] - oz3
-            nx += (ay - by) * (az + bz)
-            ny += (az - bz) * (ax + bx)
-            nz += (ax - bx) * (ay + by)
+            _newell_add(pts, lv[k], lv[j], ox3, oy3, oz3, nrm)
             k += 1
         l += 1
-    anx = fabs(nx)
-    any_ = fabs(ny)
-    anz = fabs(nz)
-    if anz >= anx and anz >= any_:
-        S.u = 0
-        S.v = 1
-    elif any_ >= anx:
-        S.u = 2
-        S.v = 0
-    else:
-        S.u = 1
-        S.v = 2
+    # drop the dominant axis; (u, v) keeps the right-handed order
+    drop = _drop_axis(nrm)
+    S.u = (drop + 1) % 3
+    S.v = (drop + 2) % 3
     cdef int u = S.u
     cdef int v = S.v
     S.ox = pts[3 * o + u]
@@ -1083,40 +1091,18 @@ cdef struct Plane:
 cdef void _chain_plane(State* S, const int* es, const int* et, int m, Plane* P) noexcept nogil:
     cdef const double* pts = S.pts
     cdef int o = es[0]
-    cdef double ox3 = pts[3 * o]
-    cdef double oy3 = pts[3 * o + 1]
-    cdef double oz3 = pts[3 * o + 2]
-    cdef double nx = 0.0, ny = 0.0, nz = 0.0
-    cdef double ax, ay, az, bx, by, bz, anx, any_, anz
-    cdef int j = 0, a, b
+    cdef double nrm[3]
+    cdef int j = 0, drop
+    nrm[0] = 0.0
+    nrm[1] = 0.0
+    nrm[2] = 0.0
     while j < m:
-        a = es[j]
-        b = et[j]
-        ax = pts[3 * a] - ox3
-        ay = pts[3 * a + 1] - oy3
-        az = pts[3 * a + 2] - oz3
-        bx = pts[3 * b] - ox3
-        by = pts[3 * b + 1] - oy3
-        bz = pts[3 * b + 2] - oz3
-        nx += (ay - by) * (az + bz)
-        ny += (az - bz) * (ax + bx)
-        nz += (ax - bx) * (ay + by)
+        _newell_add(pts, es[j], et[j], pts[3 * o], pts[3 * o + 1], pts[3 * o + 2], nrm)
         j += 1
-    anx = fabs(nx)
-    any_ = fabs(ny)
-    anz = fabs(nz)
-    if anz >= anx and anz >= any_:
-        P.u = 0
-        P.v = 1
-        P.sg = -1.0 if nz < 0.0 else 1.0
-    elif any_ >= anx:
-        P.u = 2
-        P.v = 0
-        P.sg = -1.0 if ny < 0.0 else 1.0
-    else:
-        P.u = 1
-        P.v = 2
-        P.sg = -1.0 if nx < 0.0 else 1.0
+    drop = _drop_axis(nrm)
+    P.u = (drop + 1) % 3
+    P.v = (drop + 2) % 3
+    P.sg = -1.0 if nrm[drop] < 0.0 else 1.0
     P.ox = pts[3 * o + P.u]
     P.oy = pts[3 * o + P.v]
 

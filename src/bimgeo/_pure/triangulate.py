@@ -962,6 +962,32 @@ def _loop_contains(S: _State, outer: int, inner: int) -> bool:
     return False
 
 
+def _newell_add(pts: List[float], a: int, b: int, ox3: float, oy3: float, oz3: float, n: List[float]) -> None:
+    """Add edge a -> b to the Newell normal n (coordinates relative to (ox3, oy3, oz3))."""
+    ax = pts[3 * a] - ox3
+    ay = pts[3 * a + 1] - oy3
+    az = pts[3 * a + 2] - oz3
+    bx = pts[3 * b] - ox3
+    by = pts[3 * b + 1] - oy3
+    bz = pts[3 * b + 2] - oz3
+    n[0] += (ay - by) * (az + bz)
+    n[1] += (az - bz) * (ax + bx)
+    n[2] += (ax - bx) * (ay + by)
+
+
+def _drop_axis(n: List[float]) -> int:
+    """The axis of the normal's largest component (2 on ties with z, then 1):
+    the face is projected onto the other two, (u, v) = (0, 1), (2, 0) or (1, 2)."""
+    anx = abs(n[0])
+    any_ = abs(n[1])
+    anz = abs(n[2])
+    if anz >= anx and anz >= any_:
+        return 2
+    if any_ >= anx:
+        return 1
+    return 0
+
+
 def _triangulate_face(S: _State, face: int, clockwise_outer: int) -> int:
     """Triangulate the loops in S.lv / S.ls (S.nloops of them) of one face."""
     L = S.nloops
@@ -975,9 +1001,7 @@ def _triangulate_face(S: _State, face: int, clockwise_outer: int) -> int:
     oy3 = pts[3 * o + 1]
     oz3 = pts[3 * o + 2]
     # Newell normal of all loops, relative to the first point
-    nx = 0.0
-    ny = 0.0
-    nz = 0.0
+    nrm = [0.0, 0.0, 0.0]
     l = 0
     while l < L:
         k = ls[l]
@@ -985,32 +1009,13 @@ def _triangulate_face(S: _State, face: int, clockwise_outer: int) -> int:
             j = k + 1
             if j == ls[l + 1]:
                 j = ls[l]
-            a = lv[k]
-            b = lv[j]
-            ax = pts[3 * a] - ox3
-            ay = pts[3 * a + 1] - oy3
-            az = pts[3 * a + 2] - oz3
-            bx = pts[3 * b] - ox3
-            by = pts[3 * b + 1] - oy3
-            bz = pts[3 * b + 2] - oz3
-            nx += (ay - by) * (az + bz)
-            ny += (az - bz) * (ax + bx)
-            nz += (ax - bx) * (ay + by)
+            _newell_add(pts, lv[k], lv[j], ox3, oy3, oz3, nrm)
             k += 1
         l += 1
-    anx = abs(nx)
-    any_ = abs(ny)
-    anz = abs(nz)
     # drop the dominant axis; (u, v) keeps the right-handed order
-    if anz >= anx and anz >= any_:
-        S.u = 0
-        S.v = 1
-    elif any_ >= anx:
-        S.u = 2
-        S.v = 0
-    else:
-        S.u = 1
-        S.v = 2
+    drop = _drop_axis(nrm)
+    S.u = (drop + 1) % 3
+    S.v = (drop + 2) % 3
     u = S.u
     v = S.v
     S.ox = pts[3 * o + u]
@@ -1189,34 +1194,15 @@ def _chain_plane(S: _State, es: List[int], et: List[int], m: int) -> Tuple[int, 
     face's area lies to the right of its edges in (u, v), else 1.0."""
     pts = S.pts
     o = es[0]
-    ox3 = pts[3 * o]
-    oy3 = pts[3 * o + 1]
-    oz3 = pts[3 * o + 2]
-    nx = 0.0
-    ny = 0.0
-    nz = 0.0
+    nrm = [0.0, 0.0, 0.0]
     j = 0
     while j < m:
-        a = es[j]
-        b = et[j]
-        ax = pts[3 * a] - ox3
-        ay = pts[3 * a + 1] - oy3
-        az = pts[3 * a + 2] - oz3
-        bx = pts[3 * b] - ox3
-        by = pts[3 * b + 1] - oy3
-        bz = pts[3 * b + 2] - oz3
-        nx += (ay - by) * (az + bz)
-        ny += (az - bz) * (ax + bx)
-        nz += (ax - bx) * (ay + by)
+        _newell_add(pts, es[j], et[j], pts[3 * o], pts[3 * o + 1], pts[3 * o + 2], nrm)
         j += 1
-    anx = abs(nx)
-    any_ = abs(ny)
-    anz = abs(nz)
-    if anz >= anx and anz >= any_:
-        return 0, 1, pts[3 * o], pts[3 * o + 1], -1.0 if nz < 0.0 else 1.0
-    if any_ >= anx:
-        return 2, 0, pts[3 * o + 2], pts[3 * o], -1.0 if ny < 0.0 else 1.0
-    return 1, 2, pts[3 * o + 1], pts[3 * o + 2], -1.0 if nx < 0.0 else 1.0
+    drop = _drop_axis(nrm)
+    u = (drop + 1) % 3
+    v = (drop + 2) % 3
+    return u, v, pts[3 * o + u], pts[3 * o + v], -1.0 if nrm[drop] < 0.0 else 1.0
 
 
 def _turn(
