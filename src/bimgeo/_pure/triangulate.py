@@ -118,6 +118,22 @@ def _array(value: Any, dtype: Any, name: str, element_id: Optional[str]) -> npt.
         raise DecodeError(f"bad {name}: {exc}", element_id=element_id) from exc
 
 
+def _points(points: Any, element_id: Optional[str]) -> npt.NDArray[np.float64]:
+    """Points as (n, 3) float64; DecodeError when their numbers do not come in threes."""
+    pts = _array(points, np.float64, "points", element_id)
+    if len(pts) % 3:
+        raise DecodeError(f"points hold {len(pts)} numbers, not a multiple of 3", element_id=element_id)
+    return pts.reshape(-1, 3)
+
+
+def _offsets(value: Any, name: str, element_id: Optional[str]) -> npt.NDArray[np.int64]:
+    """Offsets as int64; an empty array reads as [0] (nothing in it)."""
+    arr = _array(value, np.int64, name, element_id)
+    if len(arr) == 0:
+        return np.zeros(1, dtype=np.int64)
+    return arr
+
+
 def _first_bad(bad: npt.NDArray[np.bool_]) -> int:
     """Index of the first True, or -1."""
     hits = np.flatnonzero(bad)
@@ -184,18 +200,13 @@ def prepare_polyhedron(
     """Validate ``triangulate``'s arguments; raise DecodeError/LimitError naming the face."""
     if limits is None:
         limits = get_default_limits()
-    pts = _array(points, np.float64, "points", element_id)
-    if len(pts) % 3:
-        raise DecodeError(f"points hold {len(pts)} numbers, not a multiple of 3", element_id=element_id)
-    pts = pts.reshape(-1, 3)
+    pts = _points(points, element_id)
     ed = _array(edges, np.int32, "edges", element_id)
     if len(ed) % 2:
         raise DecodeError(f"edges hold {len(ed)} numbers, not a multiple of 2", element_id=element_id)
     ed = ed.reshape(-1, 2)
     fe = _array(face_edges, np.int32, "face_edges", element_id)
-    fo = _array(face_offsets, np.int64, "face_offsets", element_id)
-    if len(fo) == 0:  # no faces (as bimgeo.Polyhedron reads it)
-        fo = np.zeros(1, dtype=np.int64)
+    fo = _offsets(face_offsets, "face_offsets", element_id)  # empty: no faces (as bimgeo.Polyhedron reads it)
     _check_offsets(fo, len(fe), "face", element_id)
     _check_size(np.diff(fo), "face", "edge references", limits, element_id)
     lo, hi = int(fo[0]), int(fo[-1])
@@ -230,22 +241,15 @@ def prepare_polygons(
     """Validate ``triangulate_polygons``'s arguments; returns (points, indices, polygon->loop offsets, loop offsets)."""
     if limits is None:
         limits = get_default_limits()
-    pts = _array(points, np.float64, "points", element_id)
-    if len(pts) % 3:
-        raise DecodeError(f"points hold {len(pts)} numbers, not a multiple of 3", element_id=element_id)
-    pts = pts.reshape(-1, 3)
+    pts = _points(points, element_id)
     idx = _array(indices, np.int32, "indices", element_id)
-    po = _array(offsets, np.int64, "offsets", element_id)
-    if len(po) == 0:
-        po = np.zeros(1, dtype=np.int64)
+    po = _offsets(offsets, "offsets", element_id)
     if loop_offsets is None:
         _check_offsets(po, len(idx), "polygon", element_id)
         lo = po
         po = np.arange(len(lo), dtype=np.int64)
     else:
-        lo = _array(loop_offsets, np.int64, "loop_offsets", element_id)
-        if len(lo) == 0:
-            lo = np.zeros(1, dtype=np.int64)
+        lo = _offsets(loop_offsets, "loop_offsets", element_id)
         _check_offsets(lo, len(idx), "loop", element_id)
         _check_offsets(po, len(lo) - 1, "polygon", element_id)
     vstart = lo[po]  # first index position of each polygon
