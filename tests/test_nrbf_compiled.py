@@ -418,6 +418,49 @@ def test_threads_decode_concurrently():
     assert not errors, errors
 
 
+def _ring_prism_stream(n: int) -> bytes:
+    """The MS-NRBF stream of an n-sided prism (2n points, 3n edges), as BinaryFormatter writes it."""
+    from bimgeo import Polyhedron, encode_polyhedron
+
+    t = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
+    base = np.stack([1000 * np.cos(t), 1000 * np.sin(t), np.zeros(n)], axis=1)
+    v = np.concatenate([base, base + [0.0, 0.0, 300.0]])
+    faces = [list(range(n)), [n + i for i in reversed(range(n))]]
+    faces += [[i, n + i, n + (i + 1) % n, (i + 1) % n] for i in range(n)]
+    return gzip.decompress(base64.b64decode(encode_polyhedron(Polyhedron.from_mesh(v, faces))))
+
+
+def test_pooled_tables_across_sizes():
+    # The compiled decoder keeps its tables between calls. Streams of very
+    # different sizes, whole and damaged, in random order, from several
+    # threads: each must decode as the twin does from a fresh start.
+    streams = [_ring_prism_stream(n) for n in (3, 40, 2500)] + list(samples.nrbf_streams())
+    cases = []
+    for s in streams:
+        cases += [s, s[: len(s) // 2], s[:-1], s[:7] + b"\x09" + s[8:]]
+    expected = [outcome(pure.parse_polyhedron, s) for s in cases]
+    errors: List[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:
+            order = list(range(len(cases))) * 3
+            random.Random(seed).shuffle(order)
+            for k in order:
+                got = outcome(core.parse_polyhedron, cases[k])
+                if got != expected[k] or (got[0] == "ok" and got[1].wire != expected[k][1].wire):
+                    raise AssertionError(f"thread {seed}: case {k} differs")
+        except BaseException as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    work(-1)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
 def test_nested_reuse_of_a_wide_class():
     # A wide class reused (ClassWithId) and nested inline: member values are
     # staged per open object, so memory follows the bytes read, not

@@ -378,6 +378,7 @@ ctypedef struct IdMap:
     Py_ssize_t count
     int32_t* dense          # keys 1..ndense-1 live here (value or -1), the rest in keys/vals
     Py_ssize_t ndense
+    Py_ssize_t capdense     # entries allocated at dense (a reused table may be larger)
 
 ctypedef struct Err:
     int code
@@ -485,7 +486,6 @@ cdef int _map_init(IdMap* m, Py_ssize_t hint, Py_ssize_t ndense) noexcept nogil:
         cap *= 2
     m.keys = <int32_t*>malloc(cap * sizeof(int32_t))
     m.vals = <int32_t*>malloc(cap * sizeof(int32_t))
-    m.dense = NULL
     m.ndense = 0
     if m.keys == NULL or m.vals == NULL:
         return -1
@@ -493,9 +493,13 @@ cdef int _map_init(IdMap* m, Py_ssize_t hint, Py_ssize_t ndense) noexcept nogil:
     m.mask = cap - 1
     m.count = 0
     if ndense > 0:
-        m.dense = <int32_t*>malloc(ndense * sizeof(int32_t))
-        if m.dense == NULL:
-            return -1
+        if m.capdense < ndense:     # else: a table from the scratch pool, big enough
+            free(m.dense)
+            m.capdense = 0
+            m.dense = <int32_t*>malloc(ndense * sizeof(int32_t))
+            if m.dense == NULL:
+                return -1
+            m.capdense = ndense
         memset(m.dense, 0xFF, ndense * sizeof(int32_t))
         m.ndense = ndense
     return 0
@@ -508,6 +512,7 @@ cdef void _map_free(IdMap* m) noexcept nogil:
     m.vals = NULL
     m.dense = NULL
     m.ndense = 0
+    m.capdense = 0
 
 cdef inline int32_t _map_get(IdMap* m, int32_t key) noexcept nogil:
     if key > 0 and key < m.ndense:
@@ -1035,8 +1040,63 @@ cdef int _members(Ctx* c, int k, int depth) noexcept nogil:
     # final slots only once all were read (``_close``): every slot stands
     # for at least one byte consumed, so memory stays linear in the input
     # however a class with many members is reused and nested.
+    cdef ClassDef* cd = &c.classes[c.objs[k].cls]
+    cdef int rc = _flat_members(c, k, cd)
+    if rc <= 0:
+        return rc
     c.objs[k].first = c.nslots
-    return _push(c, k, c.classes[c.objs[k].cls].nmembers, depth, False)
+    return _push(c, k, cd.nmembers, depth, False)
+
+cdef int _flat_members(Ctx* c, int k, ClassDef* cd) noexcept nogil:
+    """Fast path of ``_members``: all values fixed-size primitives, MemberReferences or ObjectNulls.
+
+    Nearly every object of a picture is such a class (points, edges, lists,
+    faces). Their slots are written at once, with no frame; the slots equal
+    what the frame path stages and ``_close`` copies. Looks ahead first and
+    consumes nothing unless every member fits, so anything else (nested
+    records, truncation, bad values) takes the frame path and fails there
+    with its usual error. Returns 0 when done, 1 to take the frame path,
+    -1 on no memory.
+    """
+    cdef Py_ssize_t nm = cd.nmembers, i, p = c.pos, s
+    cdef Member* m = c.members + cd.mbase
+    cdef int sz, rt
+    for i in range(nm):
+        if m[i].btype == 0:
+            sz = _psize(m[i].ptype)
+            if sz <= 0 or sz > c.n - p:
+                return 1
+            p += sz
+        elif p < c.n and c.buf[p] == 10:
+            p += 1
+        elif p < c.n and c.buf[p] == 9 and c.n - p >= 5:
+            p += 5
+        else:
+            return 1
+    if _grow(<void**>&c.slots, &c.capslots, c.nslots + nm, sizeof(Slot)) < 0:
+        return _nomem(c)
+    s = c.nslots
+    p = c.pos
+    for i in range(nm):
+        if m[i].btype == 0:
+            c.slots[s + i].kind = V_PRIM
+            c.slots[s + i].ptype = m[i].ptype
+            c.slots[s + i].offset = p
+            p += _psize(m[i].ptype)
+        else:
+            rt = c.buf[p]
+            if rt == 10:
+                c.slots[s + i].kind = V_NULL
+                p += 1
+            else:
+                c.slots[s + i].kind = V_REF
+                c.slots[s + i].ref = _ld_i32(c.buf + p + 1)
+                c.slots[s + i].offset = p
+                p += 5
+    c.objs[k].first = s
+    c.nslots = s + nm
+    c.pos = p
+    return 0
 
 cdef int _close(Ctx* c, Frame* f) noexcept nogil:
     """A class frame is done: its staged member values become its slots."""
@@ -1332,7 +1392,7 @@ cdef int _scan(Ctx* c) noexcept nogil:
     cdef int rt, major_ok, kind, pt, k, i
     cdef int32_t root_id, hid, major, minor
     cdef Py_ssize_t at, vat, off, slot, e, fi
-    cdef int64_t a, idx
+    cdef int64_t a, idx, run
     cdef Frame* f
     cdef Obj* o
     cdef Member* m
@@ -1420,6 +1480,31 @@ cdef int _scan(Ctx* c) noexcept nogil:
             _set_slot(c.stage, slot, kind, a, off, pt)
             continue
         # object array element
+        if f.pending == 0 and c.pos < c.n and c.buf[c.pos] == 9:
+            # A run of MemberReferences (a List's items): the slots the
+            # element path below makes, without its per-element work.
+            k = f.obj
+            run = min(f.count - f.pos, (c.n - c.pos) // 5)
+            if run > 0:
+                if _grow(<void**>&c.slots, &c.capslots, c.nslots + run, sizeof(Slot)) < 0:
+                    return _nomem(c)
+                while run > 0 and c.buf[c.pos] == 9:
+                    e = c.nslots
+                    c.nslots += 1
+                    c.slots[e].kind = V_REF
+                    c.slots[e].ref = _ld_i32(c.buf + c.pos + 1)
+                    c.slots[e].offset = c.pos
+                    c.slots[e].index = f.pos
+                    c.slots[e].next = -1
+                    if c.objs[k].last >= 0:
+                        c.slots[c.objs[k].last].next = e
+                    else:
+                        c.objs[k].first = e
+                    c.objs[k].last = e
+                    f.pos += 1
+                    c.pos += 5
+                    run -= 1
+                continue
         idx = f.pos
         k = f.obj
         fi = c.sp - 1
@@ -2021,7 +2106,95 @@ cdef int _walk(Ctx* c, Out* out, int mode) noexcept nogil:
 # ---------------------------------------------------------------------------
 # Python level
 
-cdef void _ctx_free(Ctx* c) noexcept nogil:
+# Scratch tables kept between calls. A large stream's tables are megabytes:
+# fresh from the OS each call, their page faults and unmapping took about
+# half of parse_polyhedron's time on a 20,000-sided prism. The pool is only
+# touched with the GIL held (``_ctx_take``/``_ctx_free``), holds at most
+# POOL_SETS sets (one per concurrently decoding thread) and POOL_BYTES in
+# all; a set that does not fit is freed.
+ctypedef struct Scratch:
+    ClassDef* classes
+    Py_ssize_t capclasses
+    Member* members
+    Py_ssize_t capmembers
+    Obj* objs
+    Py_ssize_t capobjs
+    Slot* slots
+    Py_ssize_t capslots
+    Frame* stack
+    Py_ssize_t capstack
+    Slot* stage
+    Py_ssize_t capstage
+    int32_t* dense
+    Py_ssize_t capdense
+    size_t nbytes
+
+cdef enum:
+    POOL_SETS = 8
+cdef size_t POOL_BYTES = 64 << 20
+cdef Scratch _pool[POOL_SETS]
+cdef int _npool = 0
+cdef size_t _pool_bytes = 0
+
+cdef void _ctx_take(Ctx* c) noexcept:
+    """Zero ``c`` and give it a pooled set of tables, if any (GIL held)."""
+    global _npool, _pool_bytes
+    cdef Scratch* p
+    memset(c, 0, sizeof(Ctx))
+    if _npool == 0:
+        return
+    _npool -= 1
+    p = &_pool[_npool]
+    _pool_bytes -= p.nbytes
+    c.classes = p.classes
+    c.capclasses = p.capclasses
+    c.members = p.members
+    c.capmembers = p.capmembers
+    c.objs = p.objs
+    c.capobjs = p.capobjs
+    c.slots = p.slots
+    c.capslots = p.capslots
+    c.stack = p.stack
+    c.capstack = p.capstack
+    c.stage = p.stage
+    c.capstage = p.capstage
+    c.ids.dense = p.dense
+    c.ids.capdense = p.capdense
+
+cdef void _ctx_free(Ctx* c) noexcept:
+    """Return ``c``'s big tables to the pool if they fit, free the rest (GIL held)."""
+    global _npool, _pool_bytes
+    cdef Scratch* p
+    cdef size_t nbytes = (c.capclasses * sizeof(ClassDef) + c.capmembers * sizeof(Member)
+                          + c.capobjs * sizeof(Obj) + c.capslots * sizeof(Slot)
+                          + c.capstack * sizeof(Frame) + c.capstage * sizeof(Slot)
+                          + c.ids.capdense * sizeof(int32_t))
+    if _npool < POOL_SETS and _pool_bytes + nbytes <= POOL_BYTES:
+        p = &_pool[_npool]
+        _npool += 1
+        _pool_bytes += nbytes
+        p.nbytes = nbytes
+        p.classes = c.classes
+        p.capclasses = c.capclasses
+        p.members = c.members
+        p.capmembers = c.capmembers
+        p.objs = c.objs
+        p.capobjs = c.capobjs
+        p.slots = c.slots
+        p.capslots = c.capslots
+        p.stack = c.stack
+        p.capstack = c.capstack
+        p.stage = c.stage
+        p.capstage = c.capstage
+        p.dense = c.ids.dense
+        p.capdense = c.ids.capdense
+        c.classes = NULL
+        c.members = NULL
+        c.objs = NULL
+        c.slots = NULL
+        c.stack = NULL
+        c.stage = NULL
+        c.ids.dense = NULL
     free(c.classes)
     free(c.members)
     free(c.objs)
@@ -2037,7 +2210,7 @@ cdef void _ctx_free(Ctx* c) noexcept nogil:
     _map_free(&c.libids)
 
 cdef int _ctx_init(Ctx* c, const uint8_t* buf, Py_ssize_t n) noexcept nogil:
-    memset(c, 0, sizeof(Ctx))
+    """Set up ``c`` (zeroed by ``_ctx_take``) for a stream."""
     c.buf = buf
     c.n = n
     c.err.offset = -1
@@ -2369,6 +2542,7 @@ cdef object _parse(const uint8_t* buf, Py_ssize_t n, object limits, object eleme
     cdef cnp.ndarray points, edges, face_edges, face_offsets, face_lists
     cdef cnp.ndarray rc_a = None, rv_a = None, bc_a = None, bv_a = None
     lim = get_default_limits() if limits is None else limits
+    _ctx_take(&c)
     with nogil:
         rc = _ctx_init(&c, buf, n)
     if rc < 0:
@@ -2722,6 +2896,7 @@ cdef object _parse_mesh(const uint8_t* buf, Py_ssize_t n, object lim, object ele
     cdef cnp.npy_intp dims[2]
     cdef cnp.ndarray points, edges, face_edges = None, face_offsets = None, faces, source
     memset(&out, 0, sizeof(Out))   # out.rc / out.rv are freed whatever happens
+    _ctx_take(&c)
     with nogil:
         rc = _ctx_init(&c, buf, n)
     if rc < 0:
