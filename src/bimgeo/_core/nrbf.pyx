@@ -46,7 +46,7 @@ zlib keeps Windows and macOS wheels simple. Whole ``decode_polyhedron``
 """
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcmp, memcpy, memset
+from libc.string cimport memchr, memcmp, memcpy, memset
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.ref cimport Py_INCREF
@@ -2500,12 +2500,13 @@ cdef int64_t _clamp(object v) except? -1:
         return -(1 << 62)
     return r
 
-cdef int _prepare(Ctx* c, Out* out, object lim, object element_id) except -1:
-    """Scan, resolve, check the graph and count (``_walk`` mode 0; mode 1 for the twin's first error).
+cdef int _prepare(Ctx* c, Out* out, object lim, object element_id, const uint8_t* buf, Py_ssize_t n) except -1:
+    """Set up ``c`` for ``buf``, scan, resolve, check the graph and count (``_walk`` mode 0; mode 1 for the twin's first error).
 
-    ``c`` is initialised; the caller frees it, whatever happens here.
+    ``c`` comes from ``_ctx_take``; the caller frees it, whatever happens here.
     """
     cdef int rc
+    cdef bint no_memory = False
     max_depth = lim.max_depth
     max_face = lim.max_face_size
     max_elements = lim.max_elements
@@ -2513,7 +2514,12 @@ cdef int _prepare(Ctx* c, Out* out, object lim, object element_id) except -1:
     c.max_face = _clamp(max_face)
     c.null_budget = _clamp(max_elements)
     with nogil:
-        rc = _scan(c)
+        if _ctx_init(c, buf, n) < 0:
+            no_memory = True
+        else:
+            rc = _scan(c)
+    if no_memory:
+        raise MemoryError()
     if c.ndecs:
         err = _decimal_error(c, element_id)
         if err is not None:
@@ -2543,13 +2549,8 @@ cdef object _parse(const uint8_t* buf, Py_ssize_t n, object limits, object eleme
     cdef cnp.ndarray rc_a = None, rv_a = None, bc_a = None, bv_a = None
     lim = get_default_limits() if limits is None else limits
     _ctx_take(&c)
-    with nogil:
-        rc = _ctx_init(&c, buf, n)
-    if rc < 0:
-        _ctx_free(&c)
-        raise MemoryError()
     try:
-        _prepare(&c, &out, lim, element_id)
+        _prepare(&c, &out, lim, element_id, buf, n)
         dims[0] = out.n_points
         dims[1] = 3
         points = cnp.PyArray_EMPTY(2, dims, cnp.NPY_FLOAT64, 0)
@@ -2635,14 +2636,34 @@ def parse_polyhedron(stream, *, element_id=None, limits=None):
 # ---------------------------------------------------------------------------
 # base64 (the semantics of base64.b64decode(validate=True)) and gzip
 
+# Passes over fewer bytes than this keep the GIL: they take well under a
+# microsecond, about what handing the GIL over and back costs.
+cdef enum:
+    NOGIL_BYTES = 16384
+
 cdef uint8_t _B64[256]
+# The same alphabet as four tables, one per position in a quad, each holding
+# the character's 6 bits already shifted into the 3 output bytes (byte 0 in
+# bits 0-7): a quad decodes with four loads and three ORs. Characters outside
+# the alphabet set bit 24, outside the output bytes.
+cdef uint32_t _Q0[256]
+cdef uint32_t _Q1[256]
+cdef uint32_t _Q2[256]
+cdef uint32_t _Q3[256]
 cdef void _b64_init():
     cdef int i
+    cdef uint32_t v
     alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
     for i in range(256):
         _B64[i] = 0xFF
+        _Q0[i] = _Q1[i] = _Q2[i] = _Q3[i] = 1 << 24
     for i in range(64):
         _B64[alphabet[i]] = i
+        v = i
+        _Q0[alphabet[i]] = v << 2
+        _Q1[alphabet[i]] = (v >> 4) | ((v & 15) << 12)
+        _Q2[alphabet[i]] = ((v >> 2) << 8) | ((v & 3) << 22)
+        _Q3[alphabet[i]] = v << 16
 _b64_init()
 
 cdef Py_ssize_t _b64_size(const uint8_t* s, Py_ssize_t n) noexcept nogil:
@@ -2666,22 +2687,20 @@ cdef Py_ssize_t _b64_size(const uint8_t* s, Py_ssize_t n) noexcept nogil:
 cdef int _b64_decode(const uint8_t* s, Py_ssize_t n, uint8_t* out) noexcept nogil:
     """Decode (``_b64_size`` accepted the length); -1 on a character outside the alphabet."""
     cdef Py_ssize_t p = 0, d, i = 0, o = 0
-    cdef uint32_t a, b, cc, dd
+    cdef uint32_t a, b, cc, dd, q, bad = 0
     while p < 2 and n - p > 0 and s[n - p - 1] == 61:
         p += 1
     d = n - p
     while i + 4 <= d:
-        a = _B64[s[i]]
-        b = _B64[s[i + 1]]
-        cc = _B64[s[i + 2]]
-        dd = _B64[s[i + 3]]
-        if (a | b | cc | dd) & 0x80:
-            return -1
-        out[o] = <uint8_t>((a << 2) | (b >> 4))
-        out[o + 1] = <uint8_t>(((b & 15) << 4) | (cc >> 2))
-        out[o + 2] = <uint8_t>(((cc & 3) << 6) | dd)
+        q = _Q0[s[i]] | _Q1[s[i + 1]] | _Q2[s[i + 2]] | _Q3[s[i + 3]]
+        bad |= q
+        out[o] = <uint8_t>q
+        out[o + 1] = <uint8_t>(q >> 8)
+        out[o + 2] = <uint8_t>(q >> 16)
         o += 3
         i += 4
+    if bad & (1 << 24):
+        return -1
     if d - i >= 2:
         a = _B64[s[i]]
         b = _B64[s[i + 1]]
@@ -2728,8 +2747,11 @@ cdef bytes _unbase64(object picture, object element_id):
             if size >= 0:
                 out = PyBytes_FromStringAndSize(NULL, size)
                 dst = <uint8_t*>PyBytes_AS_STRING(out)
-                with nogil:
+                if n < NOGIL_BYTES:
                     rc = _b64_decode(s, n, dst)
+                else:
+                    with nogil:
+                        rc = _b64_decode(s, n, dst)
     finally:
         if have_view:
             PyBuffer_Release(&view)
@@ -2751,11 +2773,15 @@ except ImportError:  # pragma: no cover
 
 cdef bint _isize_elsewhere(const uint8_t* p, Py_ssize_t n) noexcept nogil:
     """Does the trailer's ISIZE (last 4 bytes) also start at a byte before n - 4?"""
-    cdef Py_ssize_t i
-    cdef uint8_t b0 = p[n - 4]
-    for i in range(n - 4):
-        if p[i] == b0 and memcmp(p + i, p + n - 4, 4) == 0:
+    cdef const uint8_t* q = p
+    cdef const uint8_t* end = p + n - 4
+    while q < end:
+        q = <const uint8_t*>memchr(q, p[n - 4], end - q)
+        if q == NULL:
+            return False
+        if memcmp(q, end, 4) == 0:
             return True
+        q += 1
     return False
 
 cdef object _gunzip(bytes data, object limits, object element_id):
@@ -2778,8 +2804,11 @@ cdef object _gunzip(bytes data, object limits, object element_id):
     if n >= 18 and p[0] == 0x1F and p[1] == 0x8B and p[2] == 8 and not (p[3] & 0x02):
         isize = <uint32_t>_ld_i32(p + n - 4)
         if isize <= cap:
-            with nogil:
+            if n < NOGIL_BYTES:
                 elsewhere = _isize_elsewhere(p, n)
+            else:
+                with nogil:
+                    elsewhere = _isize_elsewhere(p, n)
         if not elsewhere:
             try:
                 if _deflate_gzip is not None:
@@ -2897,13 +2926,8 @@ cdef object _parse_mesh(const uint8_t* buf, Py_ssize_t n, object lim, object ele
     cdef cnp.ndarray points, edges, face_edges = None, face_offsets = None, faces, source
     memset(&out, 0, sizeof(Out))   # out.rc / out.rv are freed whatever happens
     _ctx_take(&c)
-    with nogil:
-        rc = _ctx_init(&c, buf, n)
-    if rc < 0:
-        _ctx_free(&c)
-        raise MemoryError()
     try:
-        _prepare(&c, &out, lim, element_id)
+        _prepare(&c, &out, lim, element_id, buf, n)
         wire = out.n_faces == 0
         dims[0] = out.n_points
         dims[1] = 3
