@@ -408,6 +408,18 @@ ctypedef struct Err:
     int dcls
     int dpt
 
+ctypedef struct Known:      # a class definition read before (``_known_find``)
+    uint64_t key
+    uint8_t* text           # its bytes: ClassInfo and MemberTypeInfo, up to the LibraryId
+    Py_ssize_t length
+    int rt
+    Py_ssize_t name_rel     # offsets relative to the definition's start
+    Py_ssize_t name_len
+    int32_t n
+    Member* members         # name_off relative
+    int32_t nclibs
+    ClassLib* clibs         # offset relative
+
 ctypedef struct Ctx:
     const uint8_t* buf
     Py_ssize_t n
@@ -448,6 +460,8 @@ ctypedef struct Ctx:
     IdMap metas             # class metadata id -> class index
     IdMap libids            # library id -> lib index
     int32_t* mcache         # nclasses x N_COUNT_NAMES member indices (-2 unknown)
+    Known* known            # class definitions of earlier streams (pooled with the tables)
+    Py_ssize_t nknown
     Err err
 
 # ---------------------------------------------------------------------------
@@ -924,18 +938,154 @@ cdef inline bint _same_name(Ctx* c, Py_ssize_t m, Py_ssize_t off, Py_ssize_t ln)
         return False
     return memcmp(a, b, ln) == 0
 
+# Known class definitions. Every picture of a building defines the same dozen
+# classes with the same bytes (long .NET type names, members, type infos):
+# reading, UTF-8-checking and de-duplicating them again was a quarter of a
+# small stream's parse. A definition whose bytes equal one read before (same
+# record type, compared in full) is replayed: the same members, the same
+# library references to check at the end. Only bytes decide what reading a
+# definition finds, so a replay is exactly what reading would give; the
+# LibraryId after it and everything else are still read. The list belongs to
+# the pooled tables, so each thread's parse uses its own.
+cdef enum:
+    KNOWN_MAX = 32          # definitions kept
+    KNOWN_BYTES = 4096      # longer ones are not kept
+
+cdef uint64_t _known_key(const uint8_t* s, Py_ssize_t n, int rt) noexcept nogil:
+    cdef uint64_t h = 1469598103934665603u ^ <uint64_t>rt ^ (<uint64_t>n << 8)
+    cdef uint64_t w
+    cdef Py_ssize_t i = 0
+    while i + 8 <= n:
+        memcpy(&w, s + i, 8)
+        h = (h ^ w) * 1099511628211u
+        i += 8
+    while i < n:
+        h = (h ^ s[i]) * 1099511628211u
+        i += 1
+    return h ^ (h >> 29)
+
+cdef Known* _known_find(Ctx* c, int rt) noexcept nogil:
+    """The known definition that the bytes at ``c.pos`` repeat, or NULL."""
+    cdef Py_ssize_t p = c.pos, ln = 0, i
+    cdef uint64_t key
+    cdef Known* kn
+    if c.nknown == 0 or c.n - p < 2:
+        return NULL
+    # the class name's length prefix: one or two bytes here (names < 16 KiB)
+    if c.buf[p] < 0x80:
+        ln = c.buf[p]
+        p += 1
+    elif c.buf[p + 1] < 0x80:
+        ln = (c.buf[p] & 0x7F) | (<Py_ssize_t>c.buf[p + 1] << 7)
+        p += 2
+    else:
+        return NULL
+    if ln > c.n - p:
+        return NULL
+    key = _known_key(c.buf + p, ln, rt)
+    for i in range(c.nknown):
+        kn = &c.known[i]
+        if (kn.key == key and kn.rt == rt and kn.length <= c.n - c.pos
+                and memcmp(kn.text, c.buf + c.pos, kn.length) == 0):
+            return kn
+    return NULL
+
+cdef int _known_replay(Ctx* c, Known* kn, Py_ssize_t start) noexcept nogil:
+    """What reading the definition at ``start`` would do (it repeats ``kn``)."""
+    cdef Py_ssize_t i, mbase = c.nmembers
+    if _grow(<void**>&c.members, &c.capmembers, mbase + kn.n, sizeof(Member)) < 0:
+        return _nomem(c)
+    if _grow(<void**>&c.clibs, &c.capclibs, c.nclibs + kn.nclibs, sizeof(ClassLib)) < 0:
+        return _nomem(c)
+    for i in range(kn.n):
+        c.members[mbase + i] = kn.members[i]
+        c.members[mbase + i].name_off += start
+    for i in range(kn.nclibs):
+        c.clibs[c.nclibs + i].offset = kn.clibs[i].offset + start
+        c.clibs[c.nclibs + i].lib = kn.clibs[i].lib
+    c.nclibs += kn.nclibs
+    c.pos = start + kn.length
+    # the error label as reading leaves it, for what the tail may report
+    c.err.c_off = start + kn.name_rel
+    c.err.c_len = kn.name_len
+    c.err.lflags = 0
+    if kn.n > 0:
+        c.err.li = kn.n - 1
+        if kn.rt == 4 or kn.rt == 5:
+            c.err.m_off = c.members[mbase + kn.n - 1].name_off
+            c.err.m_len = c.members[mbase + kn.n - 1].name_len
+    return 0
+
+cdef int _known_add(Ctx* c, int rt, Py_ssize_t start, Py_ssize_t name_off, Py_ssize_t name_len,
+                    Py_ssize_t mbase, int32_t n, Py_ssize_t nclibs0) noexcept nogil:
+    """Keep the definition just read (``start`` .. ``c.pos``), if there is room. -1 on no memory."""
+    cdef Py_ssize_t length = c.pos - start, i
+    cdef Py_ssize_t nclibs = c.nclibs - nclibs0
+    cdef Known* kn
+    if c.nknown >= KNOWN_MAX or length > KNOWN_BYTES:
+        return 0
+    if c.known == NULL:
+        c.known = <Known*>malloc(KNOWN_MAX * sizeof(Known))
+        if c.known == NULL:
+            return -1
+    kn = &c.known[c.nknown]
+    kn.text = <uint8_t*>malloc(length + 1)
+    kn.members = <Member*>malloc((n + 1) * sizeof(Member))
+    kn.clibs = <ClassLib*>malloc((nclibs + 1) * sizeof(ClassLib))
+    if kn.text == NULL or kn.members == NULL or kn.clibs == NULL:
+        free(kn.text)
+        free(kn.members)
+        free(kn.clibs)
+        return -1
+    memcpy(kn.text, c.buf + start, length)
+    kn.length = length
+    kn.rt = rt
+    kn.key = _known_key(c.buf + name_off, name_len, rt)
+    kn.name_rel = name_off - start
+    kn.name_len = name_len
+    kn.n = n
+    for i in range(n):
+        kn.members[i] = c.members[mbase + i]
+        kn.members[i].name_off -= start
+    kn.nclibs = <int32_t>nclibs
+    for i in range(nclibs):
+        kn.clibs[i].offset = c.clibs[nclibs0 + i].offset - start
+        kn.clibs[i].lib = c.clibs[nclibs0 + i].lib
+    c.nknown += 1
+    return 0
+
+cdef void _known_free(Known* known, Py_ssize_t nknown) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(nknown):
+        free(known[i].text)
+        free(known[i].members)
+        free(known[i].clibs)
+    free(known)
+
 cdef int _class_info(Ctx* c, int rt, Py_ssize_t at, int depth) noexcept nogil:
     """Records 2-5: ClassInfo [MemberTypeInfo] [LibraryId], then the member values."""
-    cdef int32_t obj_id, n, lib_id
-    cdef Py_ssize_t name_off, name_len, mbase, i, j, off, ln, hcap = 0, h, lat
+    cdef int32_t obj_id, n
+    cdef Py_ssize_t name_off, name_len, mbase, i, j, off, ln, hcap = 0, h
     cdef int32_t* htab = NULL
-    cdef int bt, k, lib_index = -1
-    cdef int cls
+    cdef int bt
+    cdef Py_ssize_t start, nclibs0
+    cdef Known* kn
     c.err.lt = L_OBJID_R
     c.err.lflags = 0
     c.err.lrt = rt
     if _i32(c, &obj_id) < 0:
         return -1
+    start = c.pos
+    kn = _known_find(c, rt)
+    if kn != NULL:
+        if _known_replay(c, kn, start) < 0:
+            return -1
+        name_off = start + kn.name_rel
+        name_len = kn.name_len
+        n = kn.n
+        mbase = c.nmembers
+        return _class_tail(c, rt, at, depth, obj_id, name_off, name_len, mbase, n)
+    nclibs0 = c.nclibs
     c.err.lt = L_CNAME_R
     if _lps(c, &name_off, &name_len) < 0:
         return -1
@@ -1003,6 +1153,17 @@ cdef int _class_info(Ctx* c, int rt, Py_ssize_t at, int depth) noexcept nogil:
             c.err.lflags = 0
             if _type_info(c, c.members[mbase + i].btype, &c.members[mbase + i].ptype) < 0:
                 return -1
+    if _known_add(c, rt, start, name_off, name_len, mbase, n, nclibs0) < 0:
+        return _nomem(c)
+    return _class_tail(c, rt, at, depth, obj_id, name_off, name_len, mbase, n)
+
+cdef int _class_tail(Ctx* c, int rt, Py_ssize_t at, int depth, int32_t obj_id, Py_ssize_t name_off,
+                     Py_ssize_t name_len, Py_ssize_t mbase, int32_t n) noexcept nogil:
+    """The rest of records 2-5 after the member type infos: LibraryId, the class, its object, its values."""
+    cdef int32_t lib_id
+    cdef Py_ssize_t lat
+    cdef int k, lib_index = -1
+    cdef int cls
     if rt == 3 or rt == 5:
         lat = c.pos
         c.err.lt = L_LIBID_C
@@ -2127,6 +2288,8 @@ ctypedef struct Scratch:
     Py_ssize_t capstage
     int32_t* dense
     Py_ssize_t capdense
+    Known* known            # at most KNOWN_MAX definitions of KNOWN_BYTES each
+    Py_ssize_t nknown
     size_t nbytes
 
 cdef enum:
@@ -2160,6 +2323,8 @@ cdef void _ctx_take(Ctx* c) noexcept:
     c.capstage = p.capstage
     c.ids.dense = p.dense
     c.ids.capdense = p.capdense
+    c.known = p.known
+    c.nknown = p.nknown
 
 cdef void _ctx_free(Ctx* c) noexcept:
     """Return ``c``'s big tables to the pool if they fit, free the rest (GIL held)."""
@@ -2188,6 +2353,10 @@ cdef void _ctx_free(Ctx* c) noexcept:
         p.capstage = c.capstage
         p.dense = c.ids.dense
         p.capdense = c.ids.capdense
+        p.known = c.known
+        p.nknown = c.nknown
+        c.known = NULL
+        c.nknown = 0
         c.classes = NULL
         c.members = NULL
         c.objs = NULL
@@ -2195,6 +2364,7 @@ cdef void _ctx_free(Ctx* c) noexcept:
         c.stack = NULL
         c.stage = NULL
         c.ids.dense = NULL
+    _known_free(c.known, c.nknown)
     free(c.classes)
     free(c.members)
     free(c.objs)
