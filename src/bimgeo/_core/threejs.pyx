@@ -19,7 +19,8 @@ converted to the internal Z-up frame ((x, y, z) -> (x, -z, y)) during the
 scan, see ``ArrayTable.vertices``.
 """
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.ref cimport PyObject
+from cpython.ref cimport Py_INCREF, PyObject
+from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_READ_CHAR
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcpy, memset
@@ -323,6 +324,12 @@ cdef void _free_out(FaceOut *o) noexcept nogil:
     free(o.vertex_color)
 
 
+# Streams of fewer items keep the GIL: decoding them takes less than handing
+# the GIL over and back.
+cdef enum:
+    NOGIL_ITEMS = 2048
+
+
 def decode_faces(
     faces,
     n_vertices,
@@ -363,16 +370,21 @@ def decode_faces(
         nvert, layers, nnorm, ncol, nmat, uvs = check_arguments(
             n_vertices, n_uv_layers, n_normals, n_colors, n_materials, n_uvs, element_id
         )
+    return _faces(items, nvert, layers, nnorm, ncol, nmat, uvs, element_id)
+
+
+cdef object _faces(cnp.ndarray items, int64_t c_nvert, Py_ssize_t L, int64_t c_nnorm, int64_t c_ncol,
+                   int64_t c_nmat, object uvs, object element_id):
+    """``decode_faces`` on checked arguments: items a C-contiguous int64 array."""
     cdef Py_ssize_t n = cnp.PyArray_DIM(items, 0)
     cdef Py_ssize_t m_max = (2 * n) // 5 + 2
-    cdef Py_ssize_t L = layers
-    cdef int64_t c_nvert = nvert, c_nnorm = nnorm, c_ncol = ncol, c_nmat = nmat
     cdef int64_t uv_buf[1]
     cdef int64_t *c_uvs = uv_buf
     cdef Py_ssize_t i
     cdef const int64_t *data = <const int64_t *>cnp.PyArray_DATA(items)
     cdef FaceOut o
     cdef int code
+    cdef cnp.npy_intp dims[2]
     memset(&o, 0, sizeof(FaceOut))
     o.f_max = n // 4 + 1
     if L > 1:
@@ -387,15 +399,20 @@ def decode_faces(
         o.mat = <int32_t *>malloc(m_max * sizeof(int32_t))
         if o.tris == NULL or o.src == NULL or o.mat == NULL:
             raise MemoryError()
-        with nogil:
+        if n < NOGIL_ITEMS:
             code = _decode_faces(data, n, c_nvert, L, c_nnorm, c_ncol, c_nmat, c_uvs, &o)
+        else:
+            with nogil:
+                code = _decode_faces(data, n, c_nvert, L, c_nnorm, c_ncol, c_nmat, c_uvs, &o)
         if code == E_NOMEM:
             raise MemoryError()
         if code != E_OK:
             raise face_error(code, o.offset, o.start, o.value, o.table, o.limit, element_id)
-        tris = np.empty((o.m, 3), dtype=np.uint32)
-        src = np.empty(o.m, dtype=np.int32)
-        mat = np.empty(o.m, dtype=np.int32)
+        dims[0] = o.m
+        dims[1] = 3
+        tris = cnp.PyArray_EMPTY(2, dims, cnp.NPY_UINT32, 0)
+        src = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
+        mat = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
         if o.m > 0:
             memcpy(cnp.PyArray_DATA(tris), o.tris, 3 * o.m * sizeof(uint32_t))
             memcpy(cnp.PyArray_DATA(src), o.src, o.m * sizeof(int32_t))
@@ -904,65 +921,91 @@ cdef class ArrayTable:
     stream. ``extracted`` counts placeholders; ``used`` those resolved.
     """
 
-    cdef public list pools
-    cdef public list rows
+    cdef list pools             # numpy pools by kind (vertices, normals: float64; faces: int64)
+    cdef cnp.ndarray _rows      # (r, 3) int64: kind, start, count of placeholder r
+    cdef const int64_t* _r
+    cdef Py_ssize_t _nrows
     cdef public Py_ssize_t extracted
     cdef public Py_ssize_t used
 
     def __init__(self, pools=None, rows=None):
         self.pools = pools
-        self.rows = rows
-        self.extracted = 0 if rows is None else len(rows)
+        self._nrows = 0
+        if rows is not None:
+            self._rows = np.ascontiguousarray(rows, dtype=np.int64).reshape(-1, 3)
+            self._r = <const int64_t*>cnp.PyArray_DATA(self._rows)
+            self._nrows = cnp.PyArray_DIM(self._rows, 0)
+        self.extracted = self._nrows
         self.used = 0
 
-    cdef object _row(self, object value):
-        cdef str text
-        cdef Py_ssize_t k
-        if self.rows is None or type(value) is not str:
-            return None
-        text = <str>value
-        if len(text) < 2 or text[0] != "\x00":
-            return None
-        try:
-            k = int(text[1:])
-        except ValueError:
-            return None
-        if not 0 <= k < len(self.rows):
-            return None
-        return self.rows[k]
+    cdef Py_ssize_t _row(self, object value):
+        """The row of placeholder ``value`` ("\\x00" and decimal digits, as ``_scan`` writes
+        them), or -1. Only ``_scan`` makes such strings: a document holding the
+        escape \\u0000 is parsed without placeholders (``_has_nul_escape``)."""
+        cdef Py_ssize_t n, i, k = 0, ch
+        if self._nrows == 0 or type(value) is not str:
+            return -1
+        n = PyUnicode_GET_LENGTH(value)
+        if n < 2 or n > 19 or <Py_ssize_t>PyUnicode_READ_CHAR(value, 0) != 0:
+            return -1
+        for i in range(1, n):
+            ch = <Py_ssize_t>PyUnicode_READ_CHAR(value, i)
+            if ch < 48 or ch > 57:
+                return -1
+            k = 10 * k + (ch - 48)
+        if k >= self._nrows:
+            return -1
+        return k
+
+    cdef object _view(self, Py_ssize_t k, bint rows3):
+        """Pool slice of row k without numpy's slicing machinery: an (count,) or (count/3, 3) view."""
+        cdef int64_t kind = self._r[3 * k], start = self._r[3 * k + 1], count = self._r[3 * k + 2]
+        cdef cnp.ndarray pool = <cnp.ndarray>self.pools[kind]
+        cdef cnp.npy_intp dims[2]
+        cdef int nd = 1
+        dims[0] = count
+        if rows3:
+            dims[0] = count // 3
+            dims[1] = 3
+            nd = 2
+        view = cnp.PyArray_SimpleNewFromData(
+            nd, dims, cnp.PyArray_TYPE(pool), cnp.PyArray_BYTES(pool) + start * cnp.PyArray_ITEMSIZE(pool)
+        )
+        Py_INCREF(pool)
+        cnp.PyArray_SetBaseObject(<cnp.ndarray>view, pool)
+        return view
 
     def resolve(self, value):
         """The array a placeholder stands for (as on the wire), else ``value``."""
-        row = self._row(value)
-        if row is None:
+        cdef Py_ssize_t k = self._row(value)
+        if k < 0:
             return value
         self.used += 1
-        kind, start, count = row
-        arr = self.pools[kind][start:start + count]
-        if kind == K_VERTICES and count % 3 == 0:
+        arr = self._view(k, False)
+        if self._r[3 * k] == K_VERTICES and self._r[3 * k + 2] % 3 == 0:
             return _unconvert(arr)
         return arr
 
     def vertices(self, value, element_id=None):
         """threejs ``vertices`` -> (n, 3) float64, world Z up, mm."""
-        row = self._row(value)
-        if row is None:
+        cdef Py_ssize_t k = self._row(value)
+        if k < 0:
             return vertices_to_zup(value, element_id)
         self.used += 1
-        kind, start, count = row
-        arr = self.pools[kind][start:start + count]
-        if kind == K_VERTICES and count % 3 == 0:
-            return arr.reshape(-1, 3)
-        return vertices_to_zup(arr, element_id)
+        if self._r[3 * k] == K_VERTICES and self._r[3 * k + 2] % 3 == 0:
+            return self._view(k, True)
+        return vertices_to_zup(self._view(k, False), element_id)
 
     def faces(self, value):
         """The threejs ``faces`` stream (an int64 array for a placeholder)."""
-        row = self._row(value)
-        if row is None:
+        cdef Py_ssize_t k = self._row(value)
+        if k < 0:
             return value
         self.used += 1
-        kind, start, count = row
-        return self.pools[kind][start:start + count]
+        return self._view(k, False)
+
+
+_NO_UVS = (2147483648,)
 
 
 def decode_geometry(geometry, table=None, element_id=None):
@@ -984,7 +1027,12 @@ def decode_geometry(geometry, table=None, element_id=None):
     faces = table.faces(geometry.get("faces", []))
     if len(geometry) <= 3 and "normals" not in geometry and "uvs" not in geometry \
             and "colors" not in geometry and "materials" not in geometry:
-        fd = decode_faces(faces, len(vertices), element_id=element_id)
+        if type(faces) is np.ndarray and cnp.PyArray_TYPE(faces) == cnp.NPY_INT64 and cnp.PyArray_NDIM(faces) == 1 \
+                and cnp.PyArray_IS_C_CONTIGUOUS(faces) and len(vertices) <= 2147483648:
+            # a placeholder's stream: decode_faces' own fast path, without the call
+            fd = _faces(faces, len(vertices), 1, 2147483648, 2147483648, 2147483648, _NO_UVS, element_id)
+        else:
+            fd = decode_faces(faces, len(vertices), element_id=element_id)
     else:
         try:
             kwargs = geometry_tables(geometry, table.resolve(geometry.get("normals")))
@@ -1055,7 +1103,7 @@ def parse_response(data):
             _pool_array(&s.pools[K_NORMALS], np.float64),
             _pool_array(&s.pools[K_FACES], np.int64),
         ]
-        rows = _pool_array(&s.table, np.int64).reshape(-1, 3).tolist()
+        rows = _pool_array(&s.table, np.int64)
     finally:
         free(s.out.data)
         free(s.pools[0].data)
