@@ -2806,11 +2806,6 @@ def parse_polyhedron(stream, *, element_id=None, limits=None):
 # ---------------------------------------------------------------------------
 # base64 (the semantics of base64.b64decode(validate=True)) and gzip
 
-# Passes over fewer bytes than this keep the GIL: they take well under a
-# microsecond, about what handing the GIL over and back costs.
-cdef enum:
-    NOGIL_BYTES = 16384
-
 cdef uint8_t _B64[256]
 # The same alphabet as four tables, one per position in a quad, each holding
 # the character's 6 bits already shifted into the 3 output bytes (byte 0 in
@@ -2917,11 +2912,8 @@ cdef bytes _unbase64(object picture, object element_id):
             if size >= 0:
                 out = PyBytes_FromStringAndSize(NULL, size)
                 dst = <uint8_t*>PyBytes_AS_STRING(out)
-                if n < NOGIL_BYTES:
+                with nogil:
                     rc = _b64_decode(s, n, dst)
-                else:
-                    with nogil:
-                        rc = _b64_decode(s, n, dst)
     finally:
         if have_view:
             PyBuffer_Release(&view)
@@ -2974,11 +2966,8 @@ cdef object _gunzip(bytes data, object limits, object element_id):
     if n >= 18 and p[0] == 0x1F and p[1] == 0x8B and p[2] == 8 and not (p[3] & 0x02):
         isize = <uint32_t>_ld_i32(p + n - 4)
         if isize <= cap:
-            if n < NOGIL_BYTES:
+            with nogil:
                 elsewhere = _isize_elsewhere(p, n)
-            else:
-                with nogil:
-                    elsewhere = _isize_elsewhere(p, n)
         if not elsewhere:
             try:
                 if _deflate_gzip is not None:

@@ -324,12 +324,6 @@ cdef void _free_out(FaceOut *o) noexcept nogil:
     free(o.vertex_color)
 
 
-# Streams of fewer items keep the GIL: decoding them takes less than handing
-# the GIL over and back.
-cdef enum:
-    NOGIL_ITEMS = 2048
-
-
 def decode_faces(
     faces,
     n_vertices,
@@ -399,11 +393,8 @@ cdef object _faces(cnp.ndarray items, int64_t c_nvert, Py_ssize_t L, int64_t c_n
         o.mat = <int32_t *>malloc(m_max * sizeof(int32_t))
         if o.tris == NULL or o.src == NULL or o.mat == NULL:
             raise MemoryError()
-        if n < NOGIL_ITEMS:
+        with nogil:
             code = _decode_faces(data, n, c_nvert, L, c_nnorm, c_ncol, c_nmat, c_uvs, &o)
-        else:
-            with nogil:
-                code = _decode_faces(data, n, c_nvert, L, c_nnorm, c_ncol, c_nmat, c_uvs, &o)
         if code == E_NOMEM:
             raise MemoryError()
         if code != E_OK:
