@@ -1549,6 +1549,16 @@ cdef inline void _restore_w(Ctx* c) noexcept nogil:
     c.err.lt = L_W
     c.err.lflags = 0
 
+cdef inline void _append_entry(Ctx* c, int32_t k, Py_ssize_t e, int64_t idx) noexcept nogil:
+    """Slot ``e`` becomes element ``idx`` of object array ``k`` (its entries form a list)."""
+    c.slots[e].index = idx
+    c.slots[e].next = -1
+    if c.objs[k].last >= 0:
+        c.slots[c.objs[k].last].next = e
+    else:
+        c.objs[k].first = e
+    c.objs[k].last = e
+
 cdef int _scan(Ctx* c) noexcept nogil:
     cdef int rt, major_ok, kind, pt, k, i
     cdef int32_t root_id, hid, major, minor
@@ -1655,13 +1665,7 @@ cdef int _scan(Ctx* c) noexcept nogil:
                     c.slots[e].kind = V_REF
                     c.slots[e].ref = _ld_i32(c.buf + c.pos + 1)
                     c.slots[e].offset = c.pos
-                    c.slots[e].index = f.pos
-                    c.slots[e].next = -1
-                    if c.objs[k].last >= 0:
-                        c.slots[c.objs[k].last].next = e
-                    else:
-                        c.objs[k].first = e
-                    c.objs[k].last = e
+                    _append_entry(c, k, e, f.pos)
                     f.pos += 1
                     c.pos += 5
                     run -= 1
@@ -1693,13 +1697,7 @@ cdef int _scan(Ctx* c) noexcept nogil:
         e = c.nslots
         c.nslots += 1
         _set_slot(c.slots, e, kind, a, off, pt)
-        c.slots[e].index = idx
-        c.slots[e].next = -1
-        if c.objs[k].last >= 0:
-            c.slots[c.objs[k].last].next = e
-        else:
-            c.objs[k].first = e
-        c.objs[k].last = e
+        _append_entry(c, k, e, idx)
         if f.pending:
             if kind == R_OBJ and c.sp > 0 and c.stack[c.sp - 1].obj != k:
                 f.defer_at = at     # checked when the nested element is done
