@@ -393,6 +393,15 @@ def test_huge_counts_fail_fast():
 # --- threads ------------------------------------------------------------------
 
 
+def run_threads(work: Callable[[int], None], n: int) -> None:
+    """work(0) .. work(n - 1), each in its own thread, all joined."""
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_threads_decode_concurrently():
     pictures = samples.pictures()
     expected = [core.decode_polyhedron(p) for p in pictures]
@@ -410,11 +419,7 @@ def test_threads_decode_concurrently():
         except BaseException as exc:  # collected and re-raised in the main thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(work, 4)
     assert not errors, errors
 
 
@@ -453,11 +458,7 @@ def test_pooled_tables_across_sizes():
             errors.append(exc)
 
     work(-1)
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(work, 3)
     assert not errors, errors
 
 
