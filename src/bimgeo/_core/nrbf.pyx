@@ -316,6 +316,7 @@ ctypedef struct ClassDef:
     Py_ssize_t mbase
     Py_ssize_t nmembers
     int32_t lib_index       # index into libs, or -1 (system class)
+    uint8_t leaf            # every member a primitive (BinaryType 0): no object inside
 
 ctypedef struct Member:
     Py_ssize_t name_off
@@ -1161,7 +1162,7 @@ cdef int _class_tail(Ctx* c, int rt, Py_ssize_t at, int depth, int32_t obj_id, P
                      Py_ssize_t name_len, Py_ssize_t mbase, int32_t n) noexcept nogil:
     """The rest of records 2-5 after the member type infos: LibraryId, the class, its object, its values."""
     cdef int32_t lib_id
-    cdef Py_ssize_t lat
+    cdef Py_ssize_t lat, i
     cdef int k, lib_index = -1
     cdef int cls
     if rt == 3 or rt == 5:
@@ -1183,6 +1184,11 @@ cdef int _class_tail(Ctx* c, int rt, Py_ssize_t at, int depth, int32_t obj_id, P
     c.classes[cls].mbase = mbase
     c.classes[cls].nmembers = n
     c.classes[cls].lib_index = lib_index
+    c.classes[cls].leaf = True
+    for i in range(n):
+        if c.members[mbase + i].btype != 0:
+            c.classes[cls].leaf = False
+            break
     c.nclasses += 1
     c.err.lt = L_REG_CLASS
     c.err.lflags = 0
@@ -1827,6 +1833,9 @@ cdef int _check_graph(Ctx* c) noexcept nogil:
         if sp >= c.max_depth:
             free(stk)
             return _fail(c, E_GRAPHDEPTH, c.objs[child].offset)
+        if c.objs[child].kind == K_PRIMARRAY or (c.objs[child].kind == K_CLASS and c.classes[c.objs[child].cls].leaf):
+            c.objs[child].state = 2     # nothing inside: done without a visit
+            continue
         if _grow(<void**>&stk, &cap, 2 * sp + 2, sizeof(Py_ssize_t)) < 0:
             free(stk)
             return _nomem(c)
