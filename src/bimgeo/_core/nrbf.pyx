@@ -1742,6 +1742,8 @@ cdef int _finish(Ctx* c) noexcept nogil:
             return _fail(c, E_LIBUNDECL2, c.clibs[i].offset)
     for i in range(c.nobjs):
         if c.objs[i].kind == K_CLASS:
+            if c.classes[c.objs[i].cls].leaf:
+                continue    # primitives only: nothing to resolve
             nm = c.classes[c.objs[i].cls].nmembers
             for s in range(c.objs[i].first, c.objs[i].first + nm):
                 if _resolve(c, s) < 0:
