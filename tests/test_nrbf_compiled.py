@@ -462,6 +462,20 @@ def test_pooled_tables_across_sizes():
     assert not errors, errors
 
 
+def test_many_class_definitions_then_samples():
+    # More distinct class definitions than the compiled reader keeps between
+    # calls (it replaces the oldest): every stream still decodes as the twin's.
+    lib = 3
+    odd = []
+    for i in range(80):
+        members = [(f"m{j}", 0, 8) for j in range(i % 5 + 1)]
+        body = W.class_record(1, f"Odd{i}", members, lib) + b"\0" * 4 * len(members)
+        odd.append(W.header(1) + W.library(lib, "L") + body + W.END)
+    streams = odd + list(samples.nrbf_streams()) + odd[::-1] + list(samples.nrbf_streams())
+    for s in streams:
+        assert_same("parse_polyhedron", s)
+
+
 def test_nested_reuse_of_a_wide_class():
     # A wide class reused (ClassWithId) and nested inline: member values are
     # staged per open object, so memory follows the bytes read, not

@@ -463,6 +463,7 @@ ctypedef struct Ctx:
     int32_t* mcache         # nclasses x N_COUNT_NAMES member indices (-2 unknown)
     Known* known            # class definitions of earlier streams (pooled with the tables)
     Py_ssize_t nknown
+    Py_ssize_t known_added  # definitions kept so far: once full, the oldest is replaced
     Err err
 
 # ---------------------------------------------------------------------------
@@ -1023,13 +1024,22 @@ cdef int _known_add(Ctx* c, int rt, Py_ssize_t start, Py_ssize_t name_off, Py_ss
     cdef Py_ssize_t length = c.pos - start, i
     cdef Py_ssize_t nclibs = c.nclibs - nclibs0
     cdef Known* kn
-    if c.nknown >= KNOWN_MAX or length > KNOWN_BYTES:
+    if length > KNOWN_BYTES:
         return 0
     if c.known == NULL:
         c.known = <Known*>malloc(KNOWN_MAX * sizeof(Known))
         if c.known == NULL:
             return -1
-    kn = &c.known[c.nknown]
+    if c.nknown < KNOWN_MAX:
+        kn = &c.known[c.nknown]
+        c.nknown += 1
+    else:   # full: replace the oldest, so odd streams cannot crowd out a building's classes for good
+        kn = &c.known[c.known_added % KNOWN_MAX]
+        free(kn.text)
+        free(kn.members)
+        free(kn.clibs)
+    c.known_added += 1
+    kn.key = 0      # not findable until complete
     kn.text = <uint8_t*>malloc(length + 1)
     kn.members = <Member*>malloc((n + 1) * sizeof(Member))
     kn.clibs = <ClassLib*>malloc((nclibs + 1) * sizeof(ClassLib))
@@ -1037,6 +1047,11 @@ cdef int _known_add(Ctx* c, int rt, Py_ssize_t start, Py_ssize_t name_off, Py_ss
         free(kn.text)
         free(kn.members)
         free(kn.clibs)
+        kn.text = NULL          # an empty entry: never matches (length 0, key 0)
+        kn.members = NULL
+        kn.clibs = NULL
+        kn.length = 0
+        kn.rt = -1
         return -1
     memcpy(kn.text, c.buf + start, length)
     kn.length = length
@@ -1052,7 +1067,6 @@ cdef int _known_add(Ctx* c, int rt, Py_ssize_t start, Py_ssize_t name_off, Py_ss
     for i in range(nclibs):
         kn.clibs[i].offset = c.clibs[nclibs0 + i].offset - start
         kn.clibs[i].lib = c.clibs[nclibs0 + i].lib
-    c.nknown += 1
     return 0
 
 cdef void _known_free(Known* known, Py_ssize_t nknown) noexcept nogil:
@@ -2299,6 +2313,7 @@ ctypedef struct Scratch:
     Py_ssize_t capdense
     Known* known            # at most KNOWN_MAX definitions of KNOWN_BYTES each
     Py_ssize_t nknown
+    Py_ssize_t known_added
     size_t nbytes
 
 cdef enum:
@@ -2334,6 +2349,7 @@ cdef void _ctx_take(Ctx* c) noexcept:
     c.ids.capdense = p.capdense
     c.known = p.known
     c.nknown = p.nknown
+    c.known_added = p.known_added
 
 cdef void _ctx_free(Ctx* c) noexcept:
     """Return ``c``'s big tables to the pool if they fit, free the rest (GIL held)."""
@@ -2364,6 +2380,7 @@ cdef void _ctx_free(Ctx* c) noexcept:
         p.capdense = c.ids.capdense
         p.known = c.known
         p.nknown = c.nknown
+        p.known_added = c.known_added
         c.known = NULL
         c.nknown = 0
         c.classes = NULL
