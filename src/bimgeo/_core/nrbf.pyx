@@ -2709,32 +2709,43 @@ cdef int _prepare(Ctx* c, Out* out, object lim, object element_id, const uint8_t
     c.max_depth = _clamp(max_depth)
     c.max_face = _clamp(max_face)
     c.null_budget = _clamp(max_elements)
+    cdef bint walked = False
     with nogil:
         if _ctx_init(c, buf, n) < 0:
             no_memory = True
         else:
             rc = _scan(c)
+            if rc == 0 and c.ndecs == 0:
+                # nothing for Python to check in between: one GIL-free stretch
+                rc = _resolve_and_count(c, out)
+                walked = True
     if no_memory:
         raise MemoryError()
-    if c.ndecs:
-        err = _decimal_error(c, element_id)
-        if err is not None:
-            raise err
-    if rc < 0:
-        raise _error(c, element_id, lim)
-    with nogil:
-        rc = _finish(c)
-        if rc == 0:
-            if _mcache_init(c) < 0:
-                rc = _nomem(c)
-        if rc == 0:
-            memset(out, 0, sizeof(Out))
-            rc = _walk(c, out, 0)
-            if rc < 0 and c.err.code != E_NOMEM:
-                rc = _walk(c, out, 1)   # the twin's first error
+    if not walked:
+        if c.ndecs:
+            err = _decimal_error(c, element_id)
+            if err is not None:
+                raise err
+        if rc < 0:
+            raise _error(c, element_id, lim)
+        with nogil:
+            rc = _resolve_and_count(c, out)
     if rc < 0:
         raise _error(c, element_id, lim)
     return 0
+
+cdef int _resolve_and_count(Ctx* c, Out* out) noexcept nogil:
+    """After a clean scan: resolve, check the graph, count (walk mode 0; mode 1 for the twin's first error)."""
+    cdef int rc = _finish(c)
+    if rc == 0:
+        if _mcache_init(c) < 0:
+            rc = _nomem(c)
+    if rc == 0:
+        memset(out, 0, sizeof(Out))
+        rc = _walk(c, out, 0)
+        if rc < 0 and c.err.code != E_NOMEM:
+            rc = _walk(c, out, 1)   # the twin's first error
+    return rc
 
 cdef object _parse(const uint8_t* buf, Py_ssize_t n, object limits, object element_id):
     cdef Ctx c
@@ -2909,7 +2920,9 @@ cdef object _twin():
     from .._pure import nrbf as twin
     return twin
 
-cdef bytes _unbase64(object picture, object element_id):
+cdef bytes _unbase64(object picture, object element_id, int* elsewhere=NULL):
+    """base64 -> bytes. With ``elsewhere``: also ``_isize_elsewhere`` of the result, in the
+    same GIL-free stretch (-1 where not computed)."""
     cdef const uint8_t* s
     cdef Py_ssize_t n, size
     cdef Py_buffer view
@@ -2940,6 +2953,8 @@ cdef bytes _unbase64(object picture, object element_id):
                 dst = <uint8_t*>PyBytes_AS_STRING(out)
                 with nogil:
                     rc = _b64_decode(s, n, dst)
+                    if rc == 0 and elsewhere != NULL and size >= 18:
+                        elsewhere[0] = _isize_elsewhere(dst, size)
     finally:
         if have_view:
             PyBuffer_Release(&view)
@@ -2972,7 +2987,7 @@ cdef bint _isize_elsewhere(const uint8_t* p, Py_ssize_t n) noexcept nogil:
         q += 1
     return False
 
-cdef object _gunzip(bytes data, object limits, object element_id):
+cdef object _gunzip(bytes data, object limits, object element_id, int known_elsewhere=-1):
     """One gzip member, at most limits.max_decompressed bytes (the twin's ``_gunzip`` semantics).
 
     Fast path: libdeflate into a buffer of exactly ISIZE bytes (checked
@@ -2992,8 +3007,11 @@ cdef object _gunzip(bytes data, object limits, object element_id):
     if n >= 18 and p[0] == 0x1F and p[1] == 0x8B and p[2] == 8 and not (p[3] & 0x02):
         isize = <uint32_t>_ld_i32(p + n - 4)
         if isize <= cap:
-            with nogil:
-                elsewhere = _isize_elsewhere(p, n)
+            if known_elsewhere >= 0:
+                elsewhere = known_elsewhere
+            else:
+                with nogil:
+                    elsewhere = _isize_elsewhere(p, n)
         if not elsewhere:
             try:
                 if _deflate_gzip is not None:
@@ -3012,16 +3030,16 @@ cdef object _gunzip(bytes data, object limits, object element_id):
 
 cdef object _unpack(object picture, object compress, object element_id, object lim):
     """base64 -> gzip (or not, per ``compress``): the MS-NRBF bytes (bytes or bytearray)."""
-    cdef int mode
+    cdef int mode, elsewhere = -1
     if compress is None or compress is True or (type(compress) is int and compress == 1):
         mode = 1
     elif compress is False or (type(compress) is int and compress == 0):
         mode = 0
     else:
         mode = _twin()._compress_mode(compress, element_id)
-    raw = _unbase64(picture, element_id)
+    raw = _unbase64(picture, element_id, &elsewhere if mode == 1 else NULL)
     if mode == 1:
-        raw = _gunzip(raw, lim, element_id)
+        raw = _gunzip(raw, lim, element_id, elsewhere)
     elif len(raw) > lim.max_decompressed:
         raise LimitError(
             f"picture of {len(raw)} bytes exceeds max_decompressed={lim.max_decompressed}",
