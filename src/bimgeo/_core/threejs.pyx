@@ -351,20 +351,31 @@ def decode_faces(
     material (m,) int32, per-face attribute indices or None. Raises
     DecodeError naming the item offset and ``element_id``.
     """
-    cdef cnp.ndarray items
-    if type(faces) is np.ndarray and cnp.PyArray_TYPE(faces) == cnp.NPY_INT64 and cnp.PyArray_NDIM(faces) == 1 \
-            and cnp.PyArray_IS_C_CONTIGUOUS(faces):
-        items = faces
-    else:
-        items = as_items(faces, element_id)
+    cdef cnp.ndarray items = faces if _is_items(faces) else as_items(faces, element_id)
     if (n_uv_layers == 1 and n_normals is None and n_colors is None and n_materials is None and n_uvs is None
-            and type(n_vertices) is int and 0 <= n_vertices <= 2147483648):
-        nvert, layers, nnorm, ncol, nmat, uvs = n_vertices, 1, 2147483648, 2147483648, 2147483648, (2147483648,)
-    else:
-        nvert, layers, nnorm, ncol, nmat, uvs = check_arguments(
-            n_vertices, n_uv_layers, n_normals, n_colors, n_materials, n_uvs, element_id
-        )
+            and type(n_vertices) is int and 0 <= n_vertices <= ANY_INDEX):
+        return _faces_plain(items, n_vertices, element_id)
+    nvert, layers, nnorm, ncol, nmat, uvs = check_arguments(
+        n_vertices, n_uv_layers, n_normals, n_colors, n_materials, n_uvs, element_id
+    )
     return _faces(items, nvert, layers, nnorm, ncol, nmat, uvs, element_id)
+
+
+# A table size that admits every int32 index: what an absent table is
+# checked against (the twin's INDEX_MAX + 1).
+cdef int64_t ANY_INDEX = _twin.INDEX_MAX + 1
+_NO_UVS = (ANY_INDEX,)
+
+
+cdef inline bint _is_items(object faces):
+    """An int64, 1-D, C-contiguous array: a faces stream ``_faces`` takes as it is."""
+    return (type(faces) is np.ndarray and cnp.PyArray_TYPE(faces) == cnp.NPY_INT64
+            and cnp.PyArray_NDIM(faces) == 1 and cnp.PyArray_IS_C_CONTIGUOUS(faces))
+
+
+cdef object _faces_plain(cnp.ndarray items, int64_t n_vertices, object element_id):
+    """``_faces`` with no normal, colour, material or UV tables (n_vertices in [0, ANY_INDEX])."""
+    return _faces(items, n_vertices, 1, ANY_INDEX, ANY_INDEX, ANY_INDEX, _NO_UVS, element_id)
 
 
 cdef object _faces(cnp.ndarray items, int64_t c_nvert, Py_ssize_t L, int64_t c_nnorm, int64_t c_ncol,
@@ -948,6 +959,10 @@ cdef class ArrayTable:
             return -1
         return k
 
+    cdef inline bint _xyz(self, Py_ssize_t k):
+        """Row k holds vertices in whole (x, y, z) triples: converted to Z up during the scan."""
+        return self._r[3 * k] == K_VERTICES and self._r[3 * k + 2] % 3 == 0
+
     cdef object _view(self, Py_ssize_t k, bint rows3):
         """Pool slice of row k without numpy's slicing machinery: an (count,) or (count/3, 3) view."""
         cdef int64_t kind = self._r[3 * k], start = self._r[3 * k + 1], count = self._r[3 * k + 2]
@@ -973,7 +988,7 @@ cdef class ArrayTable:
             return value
         self.used += 1
         arr = self._view(k, False)
-        if self._r[3 * k] == K_VERTICES and self._r[3 * k + 2] % 3 == 0:
+        if self._xyz(k):
             return _unconvert(arr)
         return arr
 
@@ -983,7 +998,7 @@ cdef class ArrayTable:
         if k < 0:
             return vertices_to_zup(value, element_id)
         self.used += 1
-        if self._r[3 * k] == K_VERTICES and self._r[3 * k + 2] % 3 == 0:
+        if self._xyz(k):
             return self._view(k, True)
         return vertices_to_zup(self._view(k, False), element_id)
 
@@ -994,9 +1009,6 @@ cdef class ArrayTable:
             return value
         self.used += 1
         return self._view(k, False)
-
-
-_NO_UVS = (2147483648,)
 
 
 def decode_geometry(geometry, table=None, element_id=None):
@@ -1018,10 +1030,9 @@ def decode_geometry(geometry, table=None, element_id=None):
     faces = table.faces(geometry.get("faces", []))
     if len(geometry) <= 3 and "normals" not in geometry and "uvs" not in geometry \
             and "colors" not in geometry and "materials" not in geometry:
-        if type(faces) is np.ndarray and cnp.PyArray_TYPE(faces) == cnp.NPY_INT64 and cnp.PyArray_NDIM(faces) == 1 \
-                and cnp.PyArray_IS_C_CONTIGUOUS(faces) and len(vertices) <= 2147483648:
+        if _is_items(faces) and len(vertices) <= ANY_INDEX:
             # a placeholder's stream: decode_faces' own fast path, without the call
-            fd = _faces(faces, len(vertices), 1, 2147483648, 2147483648, 2147483648, _NO_UVS, element_id)
+            fd = _faces_plain(faces, len(vertices), element_id)
         else:
             fd = decode_faces(faces, len(vertices), element_id=element_id)
     else:
