@@ -63,6 +63,7 @@ if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
 import bimgeo  # noqa: E402
+import workloads as W  # noqa: E402  (benchmarks/workloads.py, beside this file)
 from test_load import synthetic_response  # noqa: E402  (tests/test_load.py: the threejs response generator)
 
 SEED = 20240601
@@ -107,29 +108,9 @@ Face = List[List[int]]
 
 
 def _extrude(rings: Sequence[np.ndarray], z0: float, z1: float) -> Tuple[np.ndarray, List[Face]]:
-    """Points and faces of an xy region (outer ring counter-clockwise, holes clockwise) extruded z0..z1.
-
-    Faces come out in the meshblob winding: each outer loop clockwise seen
-    from outside, holes the other way (design.md §2).
-    """
-    pts: List[np.ndarray] = []
-    bottom: List[List[int]] = []
-    top: List[List[int]] = []
-    base = 0
-    for ring in rings:
-        m = len(ring)
-        pts.append(np.column_stack([ring, np.full(m, z0)]))
-        pts.append(np.column_stack([ring, np.full(m, z1)]))
-        bottom.append(list(range(base, base + m)))
-        top.append(list(range(base + m, base + 2 * m)))
-        base += 2 * m
-    faces: List[Face] = [top, [b[::-1] for b in bottom]]  # counter-clockwise from outside ...
-    for b, t in zip(bottom, top):
-        m = len(b)
-        for i in range(m):
-            j = (i + 1) % m
-            faces.append([[b[i], b[j], t[j], t[i]]])
-    return np.concatenate(pts), [[loop[::-1] for loop in f] for f in faces]  # ... then reversed
+    """Points and faces of an xy region (outer ring counter-clockwise, holes clockwise) extruded z0..z1,
+    in the meshblob winding (``workloads.extrude``)."""
+    return W.extrude(rings[0], rings[1:], z0, z1)
 
 
 def _ngon(k: int, r: float = 0.5) -> np.ndarray:
