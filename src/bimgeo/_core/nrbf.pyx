@@ -410,7 +410,7 @@ ctypedef struct Err:
     int dpt
 
 ctypedef struct Known:      # a class definition read before (``_known_find``)
-    uint64_t key
+    uint64_t key            # _fnv of the class name
     uint8_t* text           # its bytes: ClassInfo and MemberTypeInfo, up to the LibraryId
     Py_ssize_t length
     int rt
@@ -923,11 +923,18 @@ cdef int _binary_type(Ctx* c, int* out) noexcept nogil:
     return 0
 
 cdef inline uint64_t _fnv(const uint8_t* s, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t h = 1469598103934665603u
-    cdef Py_ssize_t i
-    for i in range(n):
+    """FNV-1a over 8-byte words (then the tail bytes), mixed so the low bits spread."""
+    cdef uint64_t h = 1469598103934665603u ^ <uint64_t>n
+    cdef uint64_t w
+    cdef Py_ssize_t i = 0
+    while i + 8 <= n:
+        memcpy(&w, s + i, 8)
+        h = (h ^ w) * 1099511628211u
+        i += 8
+    while i < n:
         h = (h ^ s[i]) * 1099511628211u
-    return h
+        i += 1
+    return h ^ (h >> 29)
 
 cdef inline bint _same_name(Ctx* c, Py_ssize_t m, Py_ssize_t off, Py_ssize_t ln) noexcept nogil:
     cdef const uint8_t* a = c.buf + c.members[m].name_off
@@ -953,19 +960,6 @@ cdef enum:
     KNOWN_MAX = 32          # definitions kept
     KNOWN_BYTES = 4096      # longer ones are not kept
 
-cdef uint64_t _known_key(const uint8_t* s, Py_ssize_t n, int rt) noexcept nogil:
-    cdef uint64_t h = 1469598103934665603u ^ <uint64_t>rt ^ (<uint64_t>n << 8)
-    cdef uint64_t w
-    cdef Py_ssize_t i = 0
-    while i + 8 <= n:
-        memcpy(&w, s + i, 8)
-        h = (h ^ w) * 1099511628211u
-        i += 8
-    while i < n:
-        h = (h ^ s[i]) * 1099511628211u
-        i += 1
-    return h ^ (h >> 29)
-
 cdef Known* _known_find(Ctx* c, int rt) noexcept nogil:
     """The known definition that the bytes at ``c.pos`` repeat, or NULL."""
     cdef Py_ssize_t p = c.pos, ln = 0, i
@@ -984,7 +978,7 @@ cdef Known* _known_find(Ctx* c, int rt) noexcept nogil:
         return NULL
     if ln > c.n - p:
         return NULL
-    key = _known_key(c.buf + p, ln, rt)
+    key = _fnv(c.buf + p, ln)
     for i in range(c.nknown):
         kn = &c.known[i]
         if (kn.key == key and kn.rt == rt and kn.length <= c.n - c.pos
@@ -1056,7 +1050,7 @@ cdef int _known_add(Ctx* c, int rt, Py_ssize_t start, Py_ssize_t name_off, Py_ss
     memcpy(kn.text, c.buf + start, length)
     kn.length = length
     kn.rt = rt
-    kn.key = _known_key(c.buf + name_off, name_len, rt)
+    kn.key = _fnv(c.buf + name_off, name_len)
     kn.name_rel = name_off - start
     kn.name_len = name_len
     kn.n = n
@@ -2702,14 +2696,13 @@ cdef int _prepare(Ctx* c, Out* out, object lim, object element_id, const uint8_t
     ``c`` comes from ``_ctx_take``; the caller frees it, whatever happens here.
     """
     cdef int rc
-    cdef bint no_memory = False
+    cdef bint no_memory = False, walked = False
     max_depth = lim.max_depth
     max_face = lim.max_face_size
     max_elements = lim.max_elements
     c.max_depth = _clamp(max_depth)
     c.max_face = _clamp(max_face)
     c.null_budget = _clamp(max_elements)
-    cdef bint walked = False
     with nogil:
         if _ctx_init(c, buf, n) < 0:
             no_memory = True
