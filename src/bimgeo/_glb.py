@@ -1026,24 +1026,25 @@ def _field_texts(key: str, values: Sequence[Any]) -> List[str]:
     return [memo[v] for v in values]
 
 
-def _per_row(template: str, columns: Sequence[List[Any]]) -> List[str]:
-    """``template % row`` for each row of the columns (equal-length lists); one ``%`` call."""
+def _row_major(columns: Sequence[List[Any]]) -> Tuple[Any, ...]:
+    """The values of equal-length columns row after row, as ``%`` takes them."""
     n, c = len(columns[0]), len(columns)
     flat: List[Any] = [None] * (n * c)
     for j, col in enumerate(columns):
         flat[j::c] = col
-    texts = ((template + "\x00") * n % tuple(flat)).split("\x00")
+    return tuple(flat)
+
+
+def _per_row(template: str, columns: Sequence[List[Any]]) -> List[str]:
+    """``template % row`` for each row of the columns (equal-length lists); one ``%`` call."""
+    texts = ((template + "\x00") * len(columns[0]) % _row_major(columns)).split("\x00")
     texts.pop()
     return texts
 
 
 def _interleave(template: str, columns: Sequence[List[Any]]) -> str:
     """``template % row`` for each row of the columns (equal-length lists), joined by ","; one ``%`` call."""
-    n, c = len(columns[0]), len(columns)
-    flat: List[Any] = [None] * (n * c)
-    for j, col in enumerate(columns):
-        flat[j::c] = col
-    return ((template + ",") * n % tuple(flat))[:-1]
+    return ((template + ",") * len(columns[0]) % _row_major(columns))[:-1]
 
 
 def _instanced_node(
