@@ -409,6 +409,12 @@ ctypedef struct Err:
     int dcls
     int dpt
 
+ctypedef struct Item:       # the canonical reader's point, edge or face (nrbf_canonical.pxi)
+    Py_ssize_t off          # its values (a face: its edge references)
+    int32_t size            # a face: List<Int32>._size, its array's length, _version
+    int32_t cap
+    int32_t ver
+
 ctypedef struct Known:      # a class definition read before (``_known_find``)
     uint64_t key            # _fnv of the class name
     uint8_t* text           # its bytes: ClassInfo and MemberTypeInfo, up to the LibraryId
@@ -465,6 +471,14 @@ ctypedef struct Ctx:
     Py_ssize_t nknown
     Py_ssize_t known_added  # definitions kept so far: once full, the oldest is replaced
     Err err
+    # the canonical reader (nrbf_canonical.pxi)
+    bint canonical          # it read the stream: ``_fill`` copies from here
+    Item* items             # points, then edges, then faces
+    Py_ssize_t capitems
+    int64_t cbase[3]        # where the points, edges, faces start in items
+    int64_t csize[3]        # their List._size
+    int64_t ca_size[4]      # m_Radius counters, values; m_Bendingrolle counters, values
+    Py_ssize_t ca_off[4]    # where their values start
 
 # ---------------------------------------------------------------------------
 # small helpers
@@ -2281,6 +2295,15 @@ cdef int _walk(Ctx* c, Out* out, int mode) noexcept nogil:
     return 0
 
 
+include "nrbf_canonical.pxi"
+
+cdef int _fill(Ctx* c, Out* out) noexcept nogil:
+    """Fill ``out``'s buffers after ``_prepare``: from the canonical reader, or ``_walk`` mode 2."""
+    if c.canonical:
+        _canon_fill(c, out)
+        return 0
+    return _walk(c, out, 2)
+
 # ---------------------------------------------------------------------------
 # Python level
 
@@ -2305,6 +2328,8 @@ ctypedef struct Scratch:
     Py_ssize_t capstage
     int32_t* dense
     Py_ssize_t capdense
+    Item* items
+    Py_ssize_t capitems
     Known* known            # at most KNOWN_MAX definitions of KNOWN_BYTES each
     Py_ssize_t nknown
     Py_ssize_t known_added
@@ -2341,6 +2366,8 @@ cdef void _ctx_take(Ctx* c) noexcept:
     c.capstage = p.capstage
     c.ids.dense = p.dense
     c.ids.capdense = p.capdense
+    c.items = p.items
+    c.capitems = p.capitems
     c.known = p.known
     c.nknown = p.nknown
     c.known_added = p.known_added
@@ -2352,7 +2379,7 @@ cdef void _ctx_free(Ctx* c) noexcept:
     cdef size_t nbytes = (c.capclasses * sizeof(ClassDef) + c.capmembers * sizeof(Member)
                           + c.capobjs * sizeof(Obj) + c.capslots * sizeof(Slot)
                           + c.capstack * sizeof(Frame) + c.capstage * sizeof(Slot)
-                          + c.ids.capdense * sizeof(int32_t))
+                          + c.ids.capdense * sizeof(int32_t) + c.capitems * sizeof(Item))
     if _npool < POOL_SETS and _pool_bytes + nbytes <= POOL_BYTES:
         p = &_pool[_npool]
         _npool += 1
@@ -2372,6 +2399,8 @@ cdef void _ctx_free(Ctx* c) noexcept:
         p.capstage = c.capstage
         p.dense = c.ids.dense
         p.capdense = c.ids.capdense
+        p.items = c.items
+        p.capitems = c.capitems
         p.known = c.known
         p.nknown = c.nknown
         p.known_added = c.known_added
@@ -2384,6 +2413,7 @@ cdef void _ctx_free(Ctx* c) noexcept:
         c.stack = NULL
         c.stage = NULL
         c.ids.dense = NULL
+        c.items = NULL
     _known_free(c.known, c.nknown)
     free(c.classes)
     free(c.members)
@@ -2395,6 +2425,7 @@ cdef void _ctx_free(Ctx* c) noexcept:
     free(c.stack)
     free(c.stage)
     free(c.mcache)
+    free(c.items)
     _map_free(&c.ids)
     _map_free(&c.metas)
     _map_free(&c.libids)
@@ -2704,7 +2735,13 @@ cdef int _prepare(Ctx* c, Out* out, object lim, object element_id, const uint8_t
     c.max_face = _clamp(max_face)
     c.null_budget = _clamp(max_elements)
     with nogil:
-        if _ctx_init(c, buf, n) < 0:
+        c.buf = buf
+        c.n = n
+        rc = _canon_scan(c, out) if _canon_on else 1
+        if rc == 0:
+            c.canonical = True
+            walked = True
+        elif rc < 0 or _ctx_init(c, buf, n) < 0:
             no_memory = True
         else:
             rc = _scan(c)
@@ -2784,7 +2821,7 @@ cdef object _parse(const uint8_t* buf, Py_ssize_t n, object limits, object eleme
             out.bc = <int32_t*>cnp.PyArray_DATA(bc_a)
             out.bv = <float*>cnp.PyArray_DATA(bv_a)
         with nogil:
-            rc = _walk(&c, &out, 2)
+            rc = _fill(&c, &out)
         if rc < 0:   # the checks pass 0 skipped, in the twin's order
             raise _error(&c, element_id, lim)
         library = "" if out.lib_index < 0 else _s(&c, c.libs[out.lib_index].name_off, c.libs[out.lib_index].name_len)
@@ -3151,7 +3188,7 @@ cdef object _parse_mesh(const uint8_t* buf, Py_ssize_t n, object lim, object ele
             if out.rc == NULL or out.rv == NULL:
                 raise MemoryError()
         with nogil:
-            rc = _walk(&c, &out, 2)
+            rc = _fill(&c, &out)
         if rc < 0:   # the checks pass 0 skipped, in the twin's order
             raise _error(&c, element_id, lim)
         rgba = _rgba(&out)
