@@ -183,3 +183,30 @@ def test_random_damage_same_outcome(seed):
         both(core.parse_polyhedron, s)
         both(core.parse_polyhedron, s, limits=tight, element_id="el")
 
+
+def test_result_objects_written_in_place_are_ordinary():
+    # The compiled decoder writes the result objects' __slots__ in place
+    # (nrbf_results.pxi); on CPython its import-time check must have passed.
+    import gc
+    import sys
+
+    if sys.implementation.name == "cpython":
+        assert core._slots_in_place()
+    s = samples.nrbf_streams()[1]
+    p = core.parse_polyhedron(s)
+    assert type(p) is Polyhedron and type(p.wire) is WireInfo and type(p.radius) is CountArray
+    assert gc.is_tracked(p) and gc.is_tracked(p.wire)
+    from bimgeo._pure import nrbf as pure
+
+    assert p == pure.parse_polyhedron(s) and p.wire == pure.parse_polyhedron(s).wire
+    assert type(p.polyeder_type) is int and p.radius.counter_meta == ListMeta(4, 4)
+    # the slots behave as attributes: replaceable, deletable, and nothing leaks
+    p.id = "x"
+    del p.wire
+    with pytest.raises(AttributeError):
+        p.wire
+    before = sys.getrefcount(p.points)
+    q = core.parse_polyhedron(s)
+    pts = q.points
+    del q
+    assert sys.getrefcount(pts) == before

@@ -2296,6 +2296,7 @@ cdef int _walk(Ctx* c, Out* out, int mode) noexcept nogil:
 
 
 include "nrbf_canonical.pxi"
+include "nrbf_results.pxi"
 
 cdef int _fill(Ctx* c, Out* out) noexcept nogil:
     """Fill ``out``'s buffers after ``_prepare``: from the canonical reader, or ``_walk`` mode 2."""
@@ -2704,11 +2705,11 @@ cdef str _guid_text(const uint8_t* g):
     return PyUnicode_DecodeASCII(buf, 36, NULL)
 
 cdef object _count_array_obj(cnp.ndarray cnt, cnp.ndarray val, int32_t* meta):
-    ca = CountArray.__new__(CountArray)
-    ca.counters = cnt
-    ca.values = val
-    ca.counter_meta = _meta(meta[0], meta[1])
-    ca.value_meta = _meta(meta[2], meta[3])
+    ca = _alloc(CountArray)
+    _put(ca, SC_COUNTERS, cnt)
+    _put(ca, SC_VALUES, val)
+    _put(ca, SC_COUNTER_META, _meta(meta[0], meta[1]))
+    _put(ca, SC_VALUE_META, _meta(meta[2], meta[3]))
     return ca
 
 cdef int64_t _clamp(object v) except? -1:
@@ -2826,22 +2827,22 @@ cdef object _parse(const uint8_t* buf, Py_ssize_t n, object limits, object eleme
             raise _error(&c, element_id, lim)
         library = "" if out.lib_index < 0 else _s(&c, c.libs[out.lib_index].name_off, c.libs[out.lib_index].name_len)
         gid = _guid_text(out.guid)
-        wire = WireInfo.__new__(WireInfo)
-        wire.library = library
-        wire.points = _meta(out.meta[0], out.meta[1])
-        wire.edges = _meta(out.meta[2], out.meta[3])
-        wire.faces = _meta(out.meta[4], out.meta[5])
-        wire.face_lists = face_lists
-        poly = Polyhedron.__new__(Polyhedron)
-        poly.points = points
-        poly.edges = edges
-        poly.face_edges = face_edges
-        poly.face_offsets = face_offsets
-        poly.radius = _count_array_obj(rc_a, rv_a, out.rmeta) if out.has_radius else None
-        poly.bendingrolle = _count_array_obj(bc_a, bv_a, out.bmeta) if out.has_bend else None
-        poly.polyeder_type = int(out.ptype_value)
-        poly.id = gid
-        poly.wire = wire
+        wire = _alloc(WireInfo)
+        _put(wire, SW_LIBRARY, library)
+        _put(wire, SW_POINTS, _meta(out.meta[0], out.meta[1]))
+        _put(wire, SW_EDGES, _meta(out.meta[2], out.meta[3]))
+        _put(wire, SW_FACES, _meta(out.meta[4], out.meta[5]))
+        _put(wire, SW_FACE_LISTS, face_lists)
+        poly = _alloc(Polyhedron)
+        _put(poly, SP_POINTS, points)
+        _put(poly, SP_EDGES, edges)
+        _put(poly, SP_FACE_EDGES, face_edges)
+        _put(poly, SP_FACE_OFFSETS, face_offsets)
+        _put(poly, SP_RADIUS, _count_array_obj(rc_a, rv_a, out.rmeta) if out.has_radius else None)
+        _put(poly, SP_BEND, _count_array_obj(bc_a, bv_a, out.bmeta) if out.has_bend else None)
+        _put(poly, SP_PTYPE, <object>out.ptype_value)
+        _put(poly, SP_ID, gid)
+        _put(poly, SP_WIRE, wire)
         return poly
     finally:
         _ctx_free(&c)
@@ -3138,14 +3139,14 @@ cdef inline bint _is_array(object a, int typenum, int ndim) noexcept:
 cdef object _mesh(cnp.ndarray vertices, object faces, object face_source, cnp.ndarray lines, object rgba,
                   object mesh_id, object ptype):
     """``Mesh._from_arrays`` without the Python-level call: the same slots, assigned here."""
-    m = Mesh.__new__(Mesh)
-    m.vertices = vertices
-    m.faces = faces
-    m.face_source = face_source
-    m.lines = lines
-    m.rgba = rgba
-    m.id = mesh_id
-    m.polyeder_type = ptype
+    m = _alloc(Mesh)
+    _put(m, SM_VERTICES, vertices)
+    _put(m, SM_FACES, faces)
+    _put(m, SM_FACE_SOURCE, face_source)
+    _put(m, SM_LINES, lines)
+    _put(m, SM_RGBA, rgba)
+    _put(m, SM_ID, mesh_id)
+    _put(m, SM_PTYPE, ptype)
     return m
 
 cdef object _parse_mesh(const uint8_t* buf, Py_ssize_t n, object lim, object element_id):
