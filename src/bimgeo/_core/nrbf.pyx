@@ -45,7 +45,7 @@ zlib keeps Windows and macOS wheels simple. Whole ``decode_polyhedron``
 (13.7 vs 13.3 us on a loaded 2-core box; parse about 7.6 us, 93K instructions).
 """
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -479,6 +479,7 @@ ctypedef struct Ctx:
     int64_t csize[3]        # their List._size
     int64_t ca_size[4]      # m_Radius counters, values; m_Bendingrolle counters, values
     Py_ssize_t ca_off[4]    # where their values start
+    uint8_t* dcache         # class descriptions it read before (pooled with the tables)
 
 # ---------------------------------------------------------------------------
 # small helpers
@@ -2334,6 +2335,7 @@ ctypedef struct Scratch:
     Known* known            # at most KNOWN_MAX definitions of KNOWN_BYTES each
     Py_ssize_t nknown
     Py_ssize_t known_added
+    uint8_t* dcache
     size_t nbytes
 
 cdef enum:
@@ -2372,6 +2374,7 @@ cdef void _ctx_take(Ctx* c) noexcept:
     c.known = p.known
     c.nknown = p.nknown
     c.known_added = p.known_added
+    c.dcache = p.dcache
 
 cdef void _ctx_free(Ctx* c) noexcept:
     """Return ``c``'s big tables to the pool if they fit, free the rest (GIL held)."""
@@ -2380,7 +2383,8 @@ cdef void _ctx_free(Ctx* c) noexcept:
     cdef size_t nbytes = (c.capclasses * sizeof(ClassDef) + c.capmembers * sizeof(Member)
                           + c.capobjs * sizeof(Obj) + c.capslots * sizeof(Slot)
                           + c.capstack * sizeof(Frame) + c.capstage * sizeof(Slot)
-                          + c.ids.capdense * sizeof(int32_t) + c.capitems * sizeof(Item))
+                          + c.ids.capdense * sizeof(int32_t) + c.capitems * sizeof(Item)
+                          + (CS_COUNT * DESC_MAX if c.dcache != NULL else 0))
     if _npool < POOL_SETS and _pool_bytes + nbytes <= POOL_BYTES:
         p = &_pool[_npool]
         _npool += 1
@@ -2405,6 +2409,8 @@ cdef void _ctx_free(Ctx* c) noexcept:
         p.known = c.known
         p.nknown = c.nknown
         p.known_added = c.known_added
+        p.dcache = c.dcache
+        c.dcache = NULL
         c.known = NULL
         c.nknown = 0
         c.classes = NULL
@@ -2427,6 +2433,7 @@ cdef void _ctx_free(Ctx* c) noexcept:
     free(c.stage)
     free(c.mcache)
     free(c.items)
+    free(c.dcache)
     _map_free(&c.ids)
     _map_free(&c.metas)
     _map_free(&c.libids)

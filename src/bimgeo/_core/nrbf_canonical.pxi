@@ -69,6 +69,7 @@ cdef enum:
 
 cdef enum:
     QMAX = 48               # runs queued at once; a picture needs about 20
+    DESC_MAX = 1024         # bytes kept of each class description (8-byte header + text)
 
 ctypedef struct Run:        # objects first_id .. first_id + count - 1, indices idx ..
     int32_t first_id
@@ -87,6 +88,7 @@ ctypedef struct Canon:
     int qhead
     int qtail
     int64_t nitems
+    uint8_t* dcache         # Ctx.dcache: CS_COUNT slots of DESC_MAX bytes, or NULL
 
 # The member schema of each class slot, as BinaryFormatter writes it:
 # (name, BinaryTypeEnum, PrimitiveTypeEnum for types 0 and 7).
@@ -221,11 +223,38 @@ cdef int _cn_describe(Canon* f, int cs, int rt) noexcept nogil:
         return -1
     return 0
 
+# The descriptions of a building's pictures are the same bytes, stream after
+# stream (a 4 KB picture is two-thirds descriptions). Each slot's last
+# description that passed ``_cn_describe`` is kept (with its record type):
+# bytes equal to it pass again, since only those bytes (and the library id,
+# always 2 here) decide what ``_cn_describe`` finds. The cache belongs to
+# the pooled tables, so each thread reads its own.
+cdef int _cn_description(Canon* f, int cs, int rt) noexcept nogil:
+    cdef Py_ssize_t start = f.pos, ln
+    cdef uint8_t* slot = NULL
+    cdef int32_t kept = 0
+    if f.dcache != NULL:
+        slot = f.dcache + cs * DESC_MAX
+        memcpy(&kept, slot, 4)
+        if (kept > 0 and slot[4] == rt and kept <= f.n - start
+                and memcmp(f.buf + start, slot + 8, kept) == 0):
+            f.pos = start + kept
+            return 0
+    if _cn_describe(f, cs, rt) < 0:
+        return -1
+    ln = f.pos - start
+    if slot != NULL and ln <= DESC_MAX - 8:
+        kept = <int32_t>ln
+        memcpy(slot, &kept, 4)
+        slot[4] = <uint8_t>rt
+        memcpy(slot + 8, f.buf + start, ln)
+    return 0
+
 cdef int _cn_object(Canon* f, int cs, int32_t obj_id) noexcept nogil:
     """The record of object ``obj_id`` of class slot ``cs`` up to its member values."""
     cdef int rt = _cn_u8(f)
     if f.defid[cs] == 0:
-        if (rt != 4 and rt != 5) or _cn_is(f, obj_id) < 0 or _cn_describe(f, cs, rt) < 0:
+        if (rt != 4 and rt != 5) or _cn_is(f, obj_id) < 0 or _cn_description(f, cs, rt) < 0:
             return -1
         f.defid[cs] = obj_id
         return 0
@@ -453,6 +482,9 @@ cdef int _canon_scan(Ctx* c, Out* out) noexcept nogil:
     f.qtail = 0
     f.nitems = 0
     memset(f.defid, 0, sizeof(f.defid))
+    if c.dcache == NULL:
+        c.dcache = <uint8_t*>calloc(CS_COUNT, DESC_MAX)    # none: no cache, nothing else changes
+    f.dcache = c.dcache
     memset(c.ca_size, 0, sizeof(c.ca_size))
     # SerializationHeader: root 1, header -1, version 1.0; then the library, id 2
     if (_cn_u8(&f) != 0 or _cn_is(&f, 1) < 0 or _cn_is(&f, -1) < 0 or _cn_is(&f, 1) < 0
