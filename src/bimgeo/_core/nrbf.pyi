@@ -51,3 +51,13 @@ def decode_meshblob(
     Polyhedron. A wire polyhedron (no faces) gives its edges as ``lines``;
     ``id`` is ``element_id`` when given, else the payload's Guid.
     """
+
+# Test hooks (tests/test_nrbf_canonical.py); not part of any public surface.
+def _canonical_reader(on: Optional[bool] = ...) -> bool:
+    """Whether the canonical reader is tried first; ``on`` switches it (None leaves it)."""
+
+def _reads_canonically(stream: _Buffer, limits: Optional[Limits] = ...) -> bool:
+    """Would the canonical reader take ``stream`` under ``limits``?"""
+
+def _slots_in_place() -> bool:
+    """Whether result objects get their slots written in place."""
