@@ -93,6 +93,20 @@ def _loop(fn: Callable[[Any], Any], items: Sequence[Any]) -> Callable[[], None]:
     return run
 
 
+def _general_loop(switch: Callable[..., bool], fn: Callable[[Any], Any], items: Sequence[Any]) -> Callable[[], None]:
+    """``_loop`` with the compiled NRBF core's canonical reader switched off."""
+
+    def run() -> None:
+        was = switch(False)
+        try:
+            for x in items:
+                fn(x)
+        finally:
+            switch(was)
+
+    return run
+
+
 def _threads_label(k: int) -> str:
     return f"{k} thread" + ("s" if k > 1 else "")
 
@@ -407,9 +421,17 @@ def section_parse(out, summary, spec_streams, build_streams, parse, nrbf, repeat
     rows = []
     sub = build_streams[: min(len(build_streams), 200)]  # nrbf is slow: a 200-stream slice
     res_parse = {}
-    for label, items in (("5 spec streams", spec_streams), (f"building slice ({len(sub)} streams)", sub)):
+    cases = [("5 spec streams", spec_streams, parse), (f"building slice ({len(sub)} streams)", sub, parse)]
+    # The compiled core reads the server's (BinaryFormatter's) layout with a
+    # canonical reader; the general reader, which any other layout takes, on
+    # the same slice for comparison.
+    switch = getattr(sys.modules.get("bimgeo._core.nrbf"), "_canonical_reader", None)
+    if switch is not None and bimgeo.IMPLEMENTATION == "cython":
+        cases.append(("same slice, general reader only", sub, None))
+    for label, items, fn in cases:
+        run = _loop(fn, items) if fn is not None else _general_loop(switch, parse, items)
         t = compare(
-            {"bimgeo": _loop(parse, items), "nrbf": _loop(nrbf.loads, items)},
+            {"bimgeo": run, "nrbf": _loop(nrbf.loads, items)},
             len(items),
             repeats,
             min_time,
