@@ -271,3 +271,55 @@ def test_python_dash_m(tmp_path: Path, sample_ids: List[str]) -> None:
     )
     assert out.stat().st_size > 10_000 and "wrote" in run.stderr
     assert out.read_bytes()[:4] == b"glTF"
+
+
+def _with_absurd_matrix(tmp_path: Path, scale: float) -> tuple[Path, Dict[str, Any]]:
+    """The sample's first meshblob chunk with one element placed by a matrix scaling by ``scale``."""
+    chunk = copy.deepcopy(sample_chunks()[0])
+    bad = chunk["objects"][2]
+    m = np.eye(4) * scale
+    m[3, 3] = 1.0
+    bad["attributes"]["geometry"]["matrix"] = {"values": m.reshape(-1).tolist()}
+    path = tmp_path / "absurd.json"
+    path.write_text(json.dumps(chunk))
+    return path, bad
+
+
+@pytest.mark.parametrize("fmt", ["glb", "obj"])
+def test_an_element_the_format_cannot_hold_is_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    # Decodable, but placed past what the output can hold (glb: float32
+    # positions; obj: finite text): reported and left out, the rest written.
+    trimesh = pytest.importorskip("trimesh")
+    path, bad = _with_absurd_matrix(tmp_path, 1e300)
+    out = tmp_path / f"rest.{fmt}"
+    assert main(["convert", str(path), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert bad["id"] in err and "skipped    1" in err and f"cannot be written to {fmt}" in err
+    ids = {o["id"] for o in json.loads(path.read_text())["objects"]} - {bad["id"]}
+    if fmt == "glb":
+        assert set(trimesh.load(str(out), force="scene").graph.nodes_geometry) == ids
+        gltf_json = json.loads(out.read_bytes()[20:20 + int.from_bytes(out.read_bytes()[12:16], "little")])
+        assert all(None not in a.get("min", []) + a.get("max", []) for a in gltf_json["accessors"])
+    else:
+        assert "inf" not in out.read_text() and f"o {bad['id']}" not in out.read_text()
+    strict = tmp_path / f"strict.{fmt}"
+    assert main(["convert", str(path), "-o", str(strict), "--strict"]) == 1
+    assert bad["id"] in capsys.readouterr().err and not strict.exists()
+
+
+def test_writers_refuse_what_they_cannot_hold(tmp_path: Path) -> None:
+    # Scene.export itself raises (naming the element) rather than write
+    # float32 infinities (glb) or "inf" (obj).
+    path, bad = _with_absurd_matrix(tmp_path, 1e200)
+    scene = bimgeo.load(path)
+    assert not scene.errors
+    with pytest.raises(ValueError, match=bad["id"]):
+        scene.export(io.BytesIO(), format="glb")
+    scene.export(io.BytesIO(), format="obj")  # 1e200 mm is finite text
+    path, bad = _with_absurd_matrix(tmp_path, 1e308)
+    with pytest.raises(ValueError, match=bad["id"]):
+        bimgeo.load(path).export(io.BytesIO(), format="obj", units="mm")
+    from bimgeo._export import unwritable
+
+    assert [e.id for e, _ in unwritable(bimgeo.load(path), "obj")] == [bad["id"]]
+    assert unwritable(bimgeo.load(sample_chunks()), "glb") == []

@@ -248,6 +248,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             _err(f"bimgeo convert: failed{f' on element {eid}' if eid else ''}: {exc}")
             _err("no output written")
             return 1
+        # Elements the format cannot hold (coordinates past its range): reported, not written.
+        from ._export import drop_unwritable
+
+        drop_unwritable(scene, fmt, args.units, args.up)
         counts = _scene_counts(scene)
         if args.strict and scene.errors:
             bar.close()

@@ -9,19 +9,78 @@ file object.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ._glb import element_extras, element_rgba, export_glb, frame_transform
+from ._glb import FLOAT32_MAX, element_extras, element_rgba, export_glb, frame_transform
 from ._io import atomic_write_many
 from ._obj import export_obj
 
-__all__ = ["EXPORTERS", "export_scene", "scene_to_trimesh"]
+__all__ = ["EXPORTERS", "drop_unwritable", "export_scene", "scene_to_trimesh", "unwritable"]
 
 Writer = Callable[..., Union[bytes, Dict[str, bytes]]]
 
 EXPORTERS: Dict[str, Writer] = {"glb": export_glb, "obj": export_obj}
+
+
+def unwritable(scene: Any, format: str = "glb", units: str = "m", up: str = "y") -> List[Tuple[Any, str]]:
+    """The elements ``format`` cannot hold, each with the reason, in scene order.
+
+    A non-finite matrix, or coordinates that are not finite once placed
+    (world, mm, the matrix applied to the mesh's bounding box); for glb
+    also an element wider than its float32 positions hold (3.4e38 output
+    units, half that here to stay clear of rounding), before or after its
+    matrix; for obj world coordinates past 1e300. The writers raise
+    ValueError on such an element; ``bimgeo convert`` reports it and writes
+    the rest (``drop_unwritable``). Checks bounding boxes only: cheap, and
+    conservative (a box's corners bound every point a linear map moves).
+    """
+    scale, _ = frame_transform(units, up)
+    limit = FLOAT32_MAX / 2 if format == "glb" else 1e300
+    boxes: Dict[int, Tuple[Any, Any]] = {}
+    out: List[Tuple[Any, str]] = []
+    for e in scene:
+        m = e.matrix
+        if m is not None and not np.isfinite(m).all():
+            out.append((e, "its matrix is not finite"))
+            continue
+        mesh = e.mesh
+        if mesh is None or len(mesh.vertices) == 0:
+            continue
+        box = boxes.get(id(mesh))
+        if box is None:
+            v = mesh.vertices
+            box = boxes[id(mesh)] = (v.min(axis=0), v.max(axis=0))
+        lo, hi = box
+        with np.errstate(over="ignore", invalid="ignore"):
+            corners = np.stack(np.meshgrid(*zip(lo, hi), indexing="ij"), axis=-1).reshape(-1, 3)
+            world = corners if m is None else corners @ m[:3, :3].T + m[:3, 3]
+            if not (np.isfinite(corners).all() and np.isfinite(world).all()):
+                out.append((e, "its coordinates are not finite once placed"))
+                continue
+            if format == "glb":
+                span = max(float((hi - lo).max()), float((world.max(axis=0) - world.min(axis=0)).max()))
+                if not span * 0.5 * scale <= limit:
+                    out.append((e, f"it spans {span:.3g} mm, more than glb's float32 positions hold"))
+            elif not float(np.abs(world).max()) * scale <= limit:
+                out.append((e, f"its coordinates reach {float(np.abs(world).max()):.3g} mm"))
+    return out
+
+
+def drop_unwritable(scene: Any, format: str = "glb", units: str = "m", up: str = "y") -> int:
+    """Move the elements ``unwritable`` names from ``scene`` to ``scene.errors``; returns how many."""
+    from ._scene import ElementError
+
+    bad = unwritable(scene, format, units, up)
+    if bad:
+        gone = {id(e) for e, _ in bad}
+        scene.elements = [e for e in scene.elements if id(e) not in gone]
+        scene._index = None
+        for e, why in bad:
+            msg = f"element {e.id}: cannot be written to {format}: {why}"
+            scene.errors.append(ElementError(e.id, e.type, msg, ValueError(msg)))
+    return len(bad)
 
 
 def _format_of(file: Any, format: Optional[str]) -> str:

@@ -80,6 +80,8 @@ _CHUNK_JSON = 0x4E4F534A  # "JSON"
 _CHUNK_BIN = 0x004E4942  # "BIN\0"
 
 _UNITS = {"m": 0.001, "mm": 1.0}
+#: Largest float32: glb positions, normals and bounds are float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Z-up -> Y-up: (x, y, z) -> (x, z, -y).
 _AXES = {
     "y": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]),
@@ -209,7 +211,7 @@ def decompose(linear: F8) -> Tuple[npt.NDArray[np.bool_], F8, F8]:
     if n == 0:
         return np.zeros(0, dtype=bool), np.zeros((0, 4)), np.zeros((0, 3))
     scale = np.sqrt(np.einsum("nij,nij->nj", linear, linear))
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         det = np.linalg.det(linear) if np.isfinite(linear).all() else np.full(n, np.nan)
     scale[det < 0, 0] *= -1.0
     ok = np.isfinite(det) & (det != 0) & (np.abs(scale) > 1e-300).all(axis=1)
@@ -759,7 +761,10 @@ def export_glb(
     enabled = gc.isenabled()
     gc.disable()  # the writer makes tens of thousands of small acyclic objects: collections would find nothing
     try:
-        return _export(list(scene), scale_factor, axes, units, up, normals, crease_angle, instancing)
+        # Absurd placements may overflow on the way (inf): every output is
+        # checked for that and refused with the element named, so no warning.
+        with np.errstate(over="ignore"):
+            return _export(list(scene), scale_factor, axes, units, up, normals, crease_angle, instancing)
     finally:
         if enabled:
             gc.enable()
@@ -857,6 +862,14 @@ def _export(
             g_arr[placed] = number[rep[g_arr[placed]]]
         _validate(lambda g: ids[owner[g]], V, n, F, m, L, k)
         lo, hi = _segment_minmax(V, n)
+        # Positions are float32 relative to each geometry's centre: its
+        # half-extent, in output units, must fit (an invalid file otherwise).
+        half = (hi - lo).max(axis=1) * (0.5 * scale_factor)
+        wide = ~(half <= FLOAT32_MAX)
+        if wide.any():
+            g = int(np.argmax(wide))
+            raise ValueError(f"element {ids[owner[g]]!r}: coordinates span {float(half[g]) * 2 / scale_factor:.3g} mm, "
+                             "more than glb's float32 positions hold")
         centre_in = (lo + hi) * 0.5
         V -= np.repeat(centre_in, n, axis=0)  # relative to each geometry's bounds centre
         bounds = (lo - centre_in, hi - centre_in)  # V's per-geometry extremes, exactly
@@ -878,6 +891,9 @@ def _export(
     identity = ~ok | baked_el
     quats[identity] = (0.0, 0.0, 0.0, 1.0)
     scales[identity] = 1.0
+    if not np.isfinite(node_t).all():
+        bad = int(np.flatnonzero(~np.isfinite(node_t).all(axis=1))[0])
+        raise ValueError(f"element {ids[bad]!r}: its placement overflows (matrix times coordinates)")
 
     # glTF meshes: one per (geometry, material), numbered in order of first use.
     mat_arr = np.array(mat_of, dtype=np.intp)

@@ -79,7 +79,8 @@ def export_obj(
     to_out = scale_factor * axes
     linear = to_out @ mats[:, :3, :3]  # output = S R (A v + t)
     offset = mats[:, :3, 3] @ to_out.T
-    mirror = (np.linalg.det(mats[:, :3, :3]) < 0).tolist() if len(elements) else []
+    with np.errstate(over="ignore"):  # a determinant past float64 still has its sign
+        mirror = (np.linalg.det(mats[:, :3, :3]) < 0).tolist() if len(elements) else []
     checked = set()
     base = 1
     for i, e in enumerate(elements):
@@ -92,7 +93,11 @@ def export_obj(
             check_mesh(mesh, e.id)
             checked.add(id(mesh))
         faces = mesh.faces[:, ::-1] if mirror[i] else mesh.faces
-        out.append(_rows(vfmt, mesh.vertices @ linear[i].T + offset[i]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            world = mesh.vertices @ linear[i].T + offset[i]
+        if not np.isfinite(world).all():
+            raise ValueError(f"element {e.id!r}: its placement overflows (matrix times coordinates)")
+        out.append(_rows(vfmt, world))
         if materials:
             out.append(f"usemtl {_material_name(mat_names, element_rgba(e))}\n")
         if len(faces):
