@@ -15,9 +15,12 @@ from typing import Any, Callable, Iterator, List, Tuple
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import nrbf_writer as W
 import samples
+from test_nrbf import polyhedra  # the encoder's whole input space
 from bimgeo import BimgeoError, CountArray, DecodeError, LimitError, Limits, ListMeta, Polyhedron, WireInfo
 from bimgeo._encode import encode_nrbf
 
@@ -210,3 +213,18 @@ def test_result_objects_written_in_place_are_ordinary():
     pts = q.points
     del q
     assert sys.getrefcount(pts) == before
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(poly=polyhedra(), at=st.integers(0, 2**31), bits=st.integers(1, 255))
+def test_random_polyhedra_both_readers(poly, at, bits):
+    # Whatever the encoder writes is canonical (when its library name is
+    # ASCII) and reads back exactly; one edited byte or a cut anywhere
+    # gives the same outcome from both readers.
+    s = encode_nrbf(poly)
+    assert core._reads_canonically(s) == poly.wire.library.isascii()
+    a = both(core.parse_polyhedron, s)
+    assert a[0] == "ok" and a[1] == poly and a[2] == poly.wire
+    i = at % len(s)
+    both(core.parse_polyhedron, s[:i] + bytes([s[i] ^ bits]) + s[i + 1:])
+    both(core.parse_polyhedron, s[:i])
