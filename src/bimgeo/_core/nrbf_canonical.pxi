@@ -335,8 +335,9 @@ cdef int _cn_list(Canon* f, Ctx* c, Out* out, int role, int64_t idx, int32_t obj
     if _cn_i32(f, &size) < 0 or _cn_i32(f, &ver) < 0 or size < 0:
         return -1
     if role < RO_ARRAY:
-        # its items are MemberReferences further on: 5 bytes each
-        if size > (f.n - f.pos) // 5:
+        # The items of all three lists are MemberReferences further on, 5
+        # bytes each: their table stays within a fifth of the stream's records.
+        if f.nitems + size > (f.n - f.pos) // 5:
             return -1
         c.cbase[k] = f.nitems
         f.nitems += size
