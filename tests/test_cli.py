@@ -323,3 +323,35 @@ def test_writers_refuse_what_they_cannot_hold(tmp_path: Path) -> None:
 
     assert [e.id for e, _ in unwritable(bimgeo.load(path), "obj")] == [bad["id"]]
     assert unwritable(bimgeo.load(sample_chunks()), "glb") == []
+
+
+def test_unwritable_checks_each_element_against_its_box() -> None:
+    # The screen works on bounding boxes, all elements at once: compare it
+    # with the exporters themselves, one element per scene.
+    from bimgeo import Element, Mesh, Scene
+    from bimgeo._export import unwritable
+
+    box = Mesh([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], [[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+    wide = Mesh(np.array([[0, 0, 0], [1e39, 0, 0], [0, 1, 0], [0, 0, 1]]), box.faces)
+    turn = np.array([[0.0, -1, 0, 5e6], [1, 0, 0, -3e6], [0, 0, 1, 40], [0, 0, 0, 1]])
+    huge = np.diag([1e200, 1, 1, 1])
+    past = np.diag([1e300, 1e300, 1, 1])
+    cases = [
+        ("plain", box, None, set()),
+        ("far and turned", box, turn, set()),
+        ("wide in mm", wide, None, {"glb"}),  # 1e39 mm: 1e36 m fits float32, mm does not (mm units below)
+        ("scaled", box, huge, {"glb"}),
+        ("past 1e300", wide, past, {"glb", "obj"}),
+        ("no mesh, bad matrix", None, np.full((4, 4), np.nan), {"glb", "obj"}),
+    ]
+    elements = [Element(name, mesh=mesh, matrix=m) for name, mesh, m, _ in cases]
+    for fmt in ("glb", "obj"):
+        flagged = {e.id for e, _ in unwritable(Scene(elements), fmt, units="mm")}
+        assert flagged == {name for name, _, _, bad in cases if fmt in bad}
+        for e in elements:
+            try:
+                Scene([e]).export(io.BytesIO(), format=fmt, units="mm")
+                wrote = True
+            except ValueError:
+                wrote = False
+            assert wrote == (e.id not in flagged), (fmt, e.id)

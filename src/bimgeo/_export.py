@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ._glb import FLOAT32_MAX, element_extras, element_rgba, export_glb, frame_transform
+from ._glb import FLOAT32_MAX, _stack_matrices, element_extras, element_rgba, export_glb, frame_transform
 from ._io import atomic_write_many
 from ._obj import export_obj
 
@@ -28,44 +28,67 @@ def unwritable(scene: Any, format: str = "glb", units: str = "m", up: str = "y")
     """The elements ``format`` cannot hold, each with the reason, in scene order.
 
     A non-finite matrix, or coordinates that are not finite once placed
-    (world, mm, the matrix applied to the mesh's bounding box); for glb
+    (world, mm: the matrix applied to the mesh's bounding box); for glb
     also an element wider than its float32 positions hold (3.4e38 output
     units, half that here to stay clear of rounding), before or after its
     matrix; for obj world coordinates past 1e300. The writers raise
     ValueError on such an element; ``bimgeo convert`` reports it and writes
-    the rest (``drop_unwritable``). Checks bounding boxes only: cheap, and
-    conservative (a box's corners bound every point a linear map moves).
+    the rest (``drop_unwritable``). Bounding boxes only, all elements at
+    once: the box of an affinely mapped box is centre ``A c + t``,
+    half-extents ``|A| h``, and it holds every mapped point.
     """
     scale, _ = frame_transform(units, up)
-    limit = FLOAT32_MAX / 2 if format == "glb" else 1e300
-    boxes: Dict[int, Tuple[Any, Any]] = {}
-    out: List[Tuple[Any, str]] = []
-    for e in scene:
-        m = e.matrix
-        if m is not None and not np.isfinite(m).all():
-            out.append((e, "its matrix is not finite"))
-            continue
+    elements = list(scene)
+    out: Dict[int, str] = {}
+    if not elements:
+        return []
+    mats = _stack_matrices([e.matrix for e in elements])
+    finite_m = np.isfinite(mats).reshape(len(elements), -1).all(axis=1)
+    for i in np.flatnonzero(~finite_m).tolist():
+        out[i] = "its matrix is not finite"
+    # one bounding box per distinct mesh, from one pass over all their vertices
+    slot: Dict[int, int] = {}
+    meshes: List[Any] = []
+    rows: List[int] = []
+    which: List[int] = []
+    for i, e in enumerate(elements):
         mesh = e.mesh
-        if mesh is None or len(mesh.vertices) == 0:
+        if mesh is None or len(mesh.vertices) == 0 or i in out:
             continue
-        box = boxes.get(id(mesh))
-        if box is None:
-            v = mesh.vertices
-            box = boxes[id(mesh)] = (v.min(axis=0), v.max(axis=0))
-        lo, hi = box
+        k = slot.get(id(mesh))
+        if k is None:
+            k = slot[id(mesh)] = len(meshes)
+            meshes.append(mesh.vertices)
+        rows.append(i)
+        which.append(k)
+    if rows:
+        counts = np.fromiter(map(len, meshes), dtype=np.intp, count=len(meshes))
+        starts = np.cumsum(counts) - counts
+        V = np.concatenate(meshes)
+        lo = np.minimum.reduceat(V, starts, axis=0)[which]
+        hi = np.maximum.reduceat(V, starts, axis=0)[which]
+        A = mats[rows, :3, :3]
+        t = mats[rows, :3, 3]
         with np.errstate(over="ignore", invalid="ignore"):
-            corners = np.stack(np.meshgrid(*zip(lo, hi), indexing="ij"), axis=-1).reshape(-1, 3)
-            world = corners if m is None else corners @ m[:3, :3].T + m[:3, 3]
-            if not (np.isfinite(corners).all() and np.isfinite(world).all()):
-                out.append((e, "its coordinates are not finite once placed"))
-                continue
+            half = hi * 0.5 - lo * 0.5
+            centre = lo * 0.5 + hi * 0.5
+            w_centre = np.einsum("nij,nj->ni", A, centre) + t
+            w_half = np.einsum("nij,nj->ni", np.abs(A), half)
+            finite = (np.isfinite(lo) & np.isfinite(hi) & np.isfinite(w_centre) & np.isfinite(w_half)).all(axis=1)
             if format == "glb":
-                span = max(float((hi - lo).max()), float((world.max(axis=0) - world.min(axis=0)).max()))
-                if not span * 0.5 * scale <= limit:
-                    out.append((e, f"it spans {span:.3g} mm, more than glb's float32 positions hold"))
-            elif not float(np.abs(world).max()) * scale <= limit:
-                out.append((e, f"its coordinates reach {float(np.abs(world).max()):.3g} mm"))
-    return out
+                span = 2.0 * np.maximum(half.max(axis=1), w_half.max(axis=1))
+                bad = finite & ~(span * 0.5 * scale <= FLOAT32_MAX / 2)
+            else:
+                reach = (np.abs(w_centre) + w_half).max(axis=1)
+                bad = finite & ~(reach * scale <= 1e300)
+        for j in np.flatnonzero(~finite).tolist():
+            out[rows[j]] = "its coordinates are not finite once placed"
+        for j in np.flatnonzero(bad).tolist():
+            if format == "glb":
+                out[rows[j]] = f"it spans {float(span[j]):.3g} mm, more than glb's float32 positions hold"
+            else:
+                out[rows[j]] = f"its coordinates reach {float(reach[j]):.3g} mm"
+    return [(elements[i], out[i]) for i in sorted(out)]
 
 
 def drop_unwritable(scene: Any, format: str = "glb", units: str = "m", up: str = "y") -> int:
