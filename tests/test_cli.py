@@ -290,7 +290,8 @@ def test_an_element_the_format_cannot_hold_is_skipped(tmp_path: Path, capsys: py
     # Decodable, but placed past what the output can hold (glb: float32
     # positions; obj: finite text): reported and left out, the rest written.
     trimesh = pytest.importorskip("trimesh")
-    path, bad = _with_absurd_matrix(tmp_path, 1e300)
+    # glb: far past float32; obj: past float64 (1e308 times coordinates of metres)
+    path, bad = _with_absurd_matrix(tmp_path, 1e300 if fmt == "glb" else 1e308)
     out = tmp_path / f"rest.{fmt}"
     assert main(["convert", str(path), "-o", str(out)]) == 0
     err = capsys.readouterr().err
@@ -341,7 +342,7 @@ def test_unwritable_checks_each_element_against_its_box() -> None:
         ("far and turned", box, turn, set()),
         ("wide in mm", wide, None, {"glb"}),  # 1e39 mm: 1e36 m fits float32, mm does not (mm units below)
         ("scaled", box, huge, {"glb"}),
-        ("past 1e300", wide, past, {"glb", "obj"}),
+        ("past float64", wide, past, {"glb", "obj"}),
         ("no mesh, bad matrix", None, np.full((4, 4), np.nan), {"glb", "obj"}),
     ]
     elements = [Element(name, mesh=mesh, matrix=m) for name, mesh, m, _ in cases]

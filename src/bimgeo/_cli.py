@@ -248,11 +248,6 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             _err(f"bimgeo convert: failed{f' on element {eid}' if eid else ''}: {exc}")
             _err("no output written")
             return 1
-        # Elements the format cannot hold (coordinates past its range): reported, not written.
-        from ._export import drop_unwritable
-
-        drop_unwritable(scene, fmt, args.units, args.up)
-        counts = _scene_counts(scene)
         if args.strict and scene.errors:
             bar.close()
             _err(f"bimgeo convert: {len(scene.errors)} element(s) failed to decode (--strict), no output written:")
@@ -265,11 +260,27 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         elif args.normals != "none":
             _err("bimgeo convert: --normals applies to glb only; ignored for obj")
         try:
-            scene.export(out, format=fmt, **options)
+            try:
+                scene.export(out, format=fmt, **options)
+            except ValueError:
+                # Elements the format cannot hold (placed past its range)
+                # make the writer refuse: report them, write the rest. Looked
+                # for only then, so a good scene pays nothing for the check.
+                from ._export import drop_unwritable
+
+                if drop_unwritable(scene, fmt, args.units, args.up) == 0:
+                    raise
+                if args.strict:
+                    bar.close()
+                    _err(f"bimgeo convert: {len(scene.errors)} element(s) cannot be written (--strict), no output written:")
+                    _print_errors(scene, sys.stderr, limit=50)
+                    return 1
+                scene.export(out, format=fmt, **options)
         except (ValueError, BimgeoError) as exc:
             bar.close()
             _err(f"bimgeo convert: cannot write {out}: {exc}")
             return 1
+        counts = _scene_counts(scene)
     size = os.path.getsize(out)
     _err(f"bimgeo: wrote {out} ({size / 1e6:.2f} MB, {fmt}, {args.up.upper()} up, {args.units})")
     _err(f"  elements   {_fmt_int(counts['elements'])} ({_fmt_int(counts['with_geometry'])} with geometry, "

@@ -31,7 +31,8 @@ def unwritable(scene: Any, format: str = "glb", units: str = "m", up: str = "y")
     (world, mm: the matrix applied to the mesh's bounding box); for glb
     also an element wider than its float32 positions hold (3.4e38 output
     units, half that here to stay clear of rounding), before or after its
-    matrix; for obj world coordinates past 1e300. The writers raise
+    matrix; for obj world coordinates past 1e307 (near float64's end, where
+    the writer's own arithmetic may overflow). The writers raise
     ValueError on such an element; ``bimgeo convert`` reports it and writes
     the rest (``drop_unwritable``). Bounding boxes only, all elements at
     once: the box of an affinely mapped box is centre ``A c + t``,
@@ -80,7 +81,7 @@ def unwritable(scene: Any, format: str = "glb", units: str = "m", up: str = "y")
                 bad = finite & ~(span * 0.5 * scale <= FLOAT32_MAX / 2)
             else:
                 reach = (np.abs(w_centre) + w_half).max(axis=1)
-                bad = finite & ~(reach * scale <= 1e300)
+                bad = finite & ~(reach * scale <= 1e307)
         for j in np.flatnonzero(~finite).tolist():
             out[rows[j]] = "its coordinates are not finite once placed"
         for j in np.flatnonzero(bad).tolist():
