@@ -43,6 +43,13 @@ if not pyx:
 for p in pyx:
     if p[:-4] + ".pyi" not in rel:
         missing.append(p[:-4] + ".pyi")
+    # the Cython include files each .pyx names must travel with it
+    body = tarfile.open(sys.argv[1]).extractfile(f"{top}/{p}").read().decode("utf-8")
+    for line in body.splitlines():
+        if line.startswith("include "):
+            inc = p.rsplit("/", 1)[0] + "/" + line.split('"')[1]
+            if inc not in rel:
+                missing.append(inc)
 print(f"{len(rel)} files; Cython sources: {', '.join(p.rsplit('/', 1)[1] for p in pyx) or 'none'}")
 if missing:
     sys.exit(f"sdist lacks: {', '.join(missing)}")
