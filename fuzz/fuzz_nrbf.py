@@ -4,8 +4,10 @@
     python fuzz/fuzz_nrbf.py --mutate 30 fuzz/corpus/nrbf  # without atheris
 
 Checks: only BimgeoError escapes; the compiled core and the pure-Python twin
-agree (same result, or the same error class); a parsed polyhedron
-triangulates or raises BimgeoError, and its triangles index its points.
+agree (same result, or the same error class); inside the compiled core, the
+canonical reader and the general reader agree (same result, or the same
+error and message); a parsed polyhedron triangulates or raises
+BimgeoError, and its triangles index its points.
 """
 from __future__ import annotations
 
@@ -45,10 +47,36 @@ def check_triangulation(poly) -> None:
             assert 0 <= int(source.min()) and int(source.max()) < poly.n_faces, "face_source out of range"
 
 
+# The compiled core's switch for its canonical reader (nrbf_canonical.pxi), if built.
+SWITCH = next((getattr(m, "_canonical_reader") for m in NRBF if hasattr(m, "_canonical_reader")), None)
+
+
+def general_reader_agrees(data: bytes) -> None:
+    """The compiled core with its canonical reader off gives what it gave with it on."""
+    core = next(m for m in NRBF if hasattr(m, "_canonical_reader"))
+
+    def detailed(**kwargs: object) -> object:
+        try:
+            return ("ok", core.parse_polyhedron(data, limits=LIMITS, **kwargs))
+        except bimgeo.BimgeoError as exc:
+            return ("error", type(exc), str(exc))
+
+    on = detailed()
+    was = SWITCH(False)
+    try:
+        off = detailed()
+    finally:
+        SWITCH(was)
+    if on[0] != off[0] or not same(on[1:], off[1:]):
+        raise AssertionError(f"canonical and general readers disagree: {on!r} != {off!r}")
+
+
 def TestOneInput(data: bytes) -> None:
     results = [outcome(mod.parse_polyhedron, data, limits=LIMITS) for mod in NRBF]
     if len(results) > 1:
         differential("parse_polyhedron", results)
+    if SWITCH is not None:
+        general_reader_agrees(data)
     if results and results[0][0] == "ok":
         check_triangulation(results[0][1])
     # memoryview / bytearray inputs take the same path
