@@ -53,6 +53,8 @@ def _bits(x: Any) -> Any:
         return (type(x).__name__,) + tuple(_bits(getattr(x, k)) for k in type(x).__slots__ if k != "__weakref__")
     if isinstance(x, tuple):
         return tuple(_bits(v) for v in x)
+    if isinstance(x, float) and x != x:
+        return "nan"
     return x
 
 
