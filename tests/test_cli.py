@@ -215,6 +215,10 @@ def test_bench_json(capsys: pytest.CaptureFixture[str]) -> None:
     tri = next(s for s in result["stages"] if s["stage"] == "triangulate")
     assert tri["triangles_per_s"] > 0
     assert result["input"]["meshblob_pictures"] == 41
+    if result["implementation"] == "cython":  # the sample: all as BinaryFormatter writes them
+        assert result["input"]["canonical_streams"] == 41
+    else:
+        assert result["input"]["canonical_streams"] is None
     assert result["threads"] == 1
 
 

@@ -289,12 +289,26 @@ def run_bench(
             "picture_bytes": pic_bytes,
             "gzip_bytes": sum(map(len, gz_blobs)),
             "nrbf_bytes": sum(map(len, nrbf)),
+            "nrbf_streams": len(nrbf),
+            "canonical_streams": _canonical_count(IMPLEMENTATION, nrbf),
         },
         "floor_seconds": floor_t,
         "unpacking_libraries": _core_libraries(IMPLEMENTATION),
         "stages": stages,
         "skipped": skipped,
     }
+
+
+def _canonical_count(implementation: str, streams: Sequence[bytes]) -> Optional[int]:
+    """How many streams the compiled core reads with its canonical reader (BinaryFormatter's
+    layout, the fast path); the rest take its general reader. None without the compiled core."""
+    if implementation != "cython":
+        return None
+    try:
+        from ._core.nrbf import _reads_canonically
+    except ImportError:
+        return None
+    return sum(1 for s in streams if _reads_canonically(s))
 
 
 def _core_libraries(implementation: str) -> Dict[str, str]:
@@ -329,8 +343,11 @@ def format_table(result: Dict[str, Any]) -> str:
         f"input: {src}: {inp['elements']} elements, {inp['json_bytes'] / 1e6:.2f} MB JSON, "
         f"{inp['meshblob_pictures']} meshblob pictures ({inp['picture_bytes'] / 1e6:.2f} MB base64, "
         f"{inp['nrbf_bytes'] / 1e6:.2f} MB MS-NRBF)",
-        "",
     ]
+    if inp.get("canonical_streams") is not None:
+        lines.append(f"MS-NRBF streams in BinaryFormatter's layout (the parser's fast path): "
+                     f"{inp['canonical_streams']} of {inp['nrbf_streams']}")
+    lines.append("")
     head = ("stage", "library", "elements/s", "MB/s", "of", "triangles/s", "x floor")
     rows = [
         (
