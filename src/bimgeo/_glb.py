@@ -431,11 +431,9 @@ def _same_segments(
 ) -> npt.NDArray[np.bool_]:
     """For each k: ``a[sa[k]:sa[k] + size[k]]`` equals ``a[sb[k]:sb[k] + size[k]]`` byte for byte (1-D ``a``)."""
     w = a.itemsize
-    if 4 * int(size.sum()) >= len(a):  # a large part of ``a`` compared: one copy, slices of it
-        raw = a.tobytes()
-        same = [raw[x * w : (x + s) * w] == raw[y * w : (y + s) * w] for x, y, s in zip(sa.tolist(), sb.tolist(), size.tolist())]
-    else:
-        same = [a[x : x + s].tobytes() == a[y : y + s].tobytes() for x, y, s in zip(sa.tolist(), sb.tolist(), size.tolist())]
+    # Byte slices of one memoryview: compared with memcmp, nothing copied.
+    raw = memoryview(np.ascontiguousarray(a)).cast("B")
+    same = [raw[x * w : (x + s) * w] == raw[y * w : (y + s) * w] for x, y, s in zip(sa.tolist(), sb.tolist(), size.tolist())]
     return np.array(same, dtype=bool)
 
 
@@ -507,7 +505,8 @@ class _IndexPool:
         E = self.count
         if E == 0:
             return np.zeros(0, dtype=np.intp)
-        flat = np.concatenate(self._blocks).astype(np.uint32, copy=False)
+        # one block (the usual case): used as it is, not copied
+        flat = (self._blocks[0] if len(self._blocks) == 1 else np.concatenate(self._blocks)).astype(np.uint32, copy=False)
         sizes = np.concatenate(self._sizes).astype(np.intp, copy=False)
         # 65535 is the primitive-restart value of uint16: never an index
         small = np.concatenate(self._n_vertices) <= 65535
@@ -522,7 +521,7 @@ class _IndexPool:
             if not sel.any():
                 continue
             data = flat if sel.all() else flat[np.repeat(sel, sizes)]
-            view = b.view(data.astype(dtype), ELEMENT_ARRAY_BUFFER)
+            view = b.view(data.astype(dtype, copy=False), ELEMENT_ARRAY_BUFFER)
             kept = np.where(sel, sizes, 0)
             table[sel, 0] = view
             table[sel, 1] = ((np.cumsum(kept) - kept) * np.dtype(dtype).itemsize)[sel]
@@ -871,13 +870,17 @@ def _export(
             raise ValueError(f"element {ids[owner[g]]!r}: coordinates span {float(half[g]) * 2 / scale_factor:.3g} mm, "
                              "more than glb's float32 positions hold")
         centre_in = (lo + hi) * 0.5
-        V -= np.repeat(centre_in, n, axis=0)  # relative to each geometry's bounds centre
+        for j in range(3):  # relative to each geometry's bounds centre (a column at a time: a third of the memory)
+            V[:, j] -= np.repeat(centre_in[:, j], n)
         bounds = (lo - centre_in, hi - centre_in)  # V's per-geometry extremes, exactly
         centre = _to_frame(centre_in, to_out)
         if normals is None:  # turned and scaled while cast to float32
             prims = _geometry(b, V, n, F, m, L, k, normals, crease_angle, to_out, bounds)
         else:  # normals are computed in the output frame
             prims = _geometry(b, _to_frame(V, to_out), n, F, m, L, k, normals, crease_angle, None, _frame_bounds(*bounds, to_out))
+        # The BIN chunk holds what it needs; the concatenated inputs (and baked
+        # copies) need not outlive this point, while the JSON is built and packed.
+        del V, F, L, verts, faces, lines
 
     # Node placement.
     placed = g_arr >= 0
