@@ -432,7 +432,7 @@ def _same_segments(
     """For each k: ``a[sa[k]:sa[k] + size[k]]`` equals ``a[sb[k]:sb[k] + size[k]]`` byte for byte (1-D ``a``)."""
     w = a.itemsize
     # Byte slices of one memoryview: compared with memcmp, nothing copied.
-    raw = memoryview(np.ascontiguousarray(a)).cast("B")
+    raw = np.ascontiguousarray(a).data.cast("B")
     same = [raw[x * w : (x + s) * w] == raw[y * w : (y + s) * w] for x, y, s in zip(sa.tolist(), sb.tolist(), size.tolist())]
     return np.array(same, dtype=bool)
 
