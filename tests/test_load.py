@@ -200,6 +200,29 @@ def test_chunks(implementation):
     assert scene.info["viewbox"] == doc["viewbox"]  # first chunk's
 
 
+def test_chunks_from_a_generator_one_at_a_time(implementation):
+    # A generator of chunks (as they arrive from the API) loads like the list,
+    # each chunk taken only once the previous one was loaded.
+    doc = spec_samples()["threejs"]
+    parts = []
+    for k in range(0, len(doc["objects"]), 2):
+        c = copy.deepcopy(doc)
+        c["objects"] = c["objects"][k : k + 2]
+        parts.append(json.dumps(c).encode())
+    pulled = []
+
+    def chunks():
+        for i, p in enumerate(parts):
+            pulled.append(i)
+            yield p
+
+    scene = load(chunks())
+    assert pulled == list(range(len(parts)))
+    assert [e.id for e in scene] == [e.id for e in load(parts)] == [o["id"] for o in doc["objects"]]
+    # a file object is one source, not an iterator of lines
+    assert [e.id for e in load(io.BytesIO(json.dumps(doc).encode()))] == [o["id"] for o in doc["objects"]]
+
+
 def test_synthetic_matches_between_implementations(monkeypatch):
     data = json.dumps(synthetic_response(60, seed=3, digits="long")).encode()
     scenes = {}

@@ -20,6 +20,7 @@ parsed JSON of a chunk is dropped before the next one is read.
 """
 from __future__ import annotations
 
+import collections.abc
 import os
 import zlib
 from typing import Any, Dict, Iterable, List, Optional, Tuple, cast
@@ -112,9 +113,11 @@ def _document(source: Any, limits: Limits) -> Tuple[Any, Any]:
 
 
 def _is_chunk_list(source: Any) -> bool:
-    """A Python list/tuple of sources (not a parsed JSON array of elements)."""
+    """A Python list/tuple of sources (not a parsed JSON array of elements), or an iterator of them."""
     if isinstance(source, tuple):
         return True
+    if isinstance(source, collections.abc.Iterator) and not hasattr(source, "read"):
+        return True  # a generator of chunks (files, which iterate over lines, are sources themselves)
     if not isinstance(source, list) or not source:
         return False
     first = source[0]
@@ -472,9 +475,10 @@ def load(source: Any, *, strict: bool = False, limits: Optional[Limits] = None) 
 
     source: a path (str or PathLike; ``.json`` or gzip ``.json.gz``), bytes,
         JSON text (str), a binary or text file object, an already parsed
-        dict, or a list/tuple of those: chunks loaded one after the other
-        into one Scene (each chunk's parsed JSON is dropped before the next
-        is read).
+        dict, or a list/tuple of those (or an iterator, e.g. a generator
+        of chunks as they arrive): chunks loaded one after the other into
+        one Scene (each chunk's parsed JSON is dropped before the next is
+        read).
     strict: re-raise the first element that fails (a DecodeError naming the
         element) instead of listing it in ``scene.errors``.
     limits: bounds on sizes, counts and depth (``bimgeo.Limits``).

@@ -188,3 +188,20 @@ def test_async_client_chunks_and_calls(httpserver, sleeps):
     assert ids == [f"chunk-{i}" for i in range(1, 6)]
     assert sleeps == [1.0]
     assert server.max_active <= 2
+
+
+def test_chunk_bytes_are_the_bodies_in_order(httpserver, policy):
+    # iter_chunk_bytes: the same chunks as iter_chunks, unparsed (the server's own bytes), for
+    # bimgeo.load to parse one at a time; the async client has it too.
+    server = ChunkServer(6, delay=0.02)
+    httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/threejs").respond_with_handler(server)
+    with Client(TOKEN, team=TEAM, base_url=httpserver.url_for("/v2"), retries=policy, concurrency=3) as c:
+        bodies = list(c.geometries.iter_chunk_bytes(OBJECT))
+    assert all(type(b) is bytes for b in bodies)
+    assert bodies == [json.dumps(chunk_body(i)).encode() for i in range(1, 7)]
+
+    async def main():
+        async with AsyncClient(TOKEN, team=TEAM, base_url=httpserver.url_for("/v2"), retries=policy) as c:
+            return [b async for b in c.geometries.iter_chunk_bytes(OBJECT)]
+
+    assert asyncio.run(main()) == bodies

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import json
 import subprocess
@@ -185,3 +186,53 @@ def test_fetch_obj_through_the_converter(httpserver, tmp_path):
          "--format", "meshblob", "--base-url", httpserver.url_for("/v2"), "-o", str(out)]
     )
     assert rc == 0 and out.stat().st_size > 0
+
+
+def test_fetch_streams_chunks_to_json_and_checks_each(httpserver, tmp_path, capsys):
+    # Chunks are written as they arrive (one JSON array, each chunk as the
+    # server sent it); one that is not a JSON object fails the fetch and
+    # leaves nothing behind.
+    def body(i):
+        b = load("meshblob_discipline")
+        b["objects"] = [b["objects"][i - 1]]
+        return b
+
+    httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/meshblob").respond_with_handler(chunked(3, body))
+    out = tmp_path / "ok.json"
+    rc = main(["fetch", "--team", TEAM, "--project", PROJECT, "--object", OBJECT, "--format", "meshblob",
+               "--base-url", httpserver.url_for("/v2"), "-o", str(out)])
+    assert rc == 0 and json.loads(out.read_bytes()) == [body(i) for i in (1, 2, 3)]
+    assert "3 chunk(s), 3 element(s)" in capsys.readouterr().err
+
+    httpserver.clear()
+
+    def broken(request: Request) -> Response:
+        i = int(request.args["chunk"])
+        text = json.dumps(body(i)) if i != 2 else "[1, 2]"
+        return Response(text, content_type="application/json", headers={"X-Total-Count": "3"})
+
+    httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/meshblob").respond_with_handler(broken)
+    bad = tmp_path / "bad.json"
+    rc = main(["fetch", "--team", TEAM, "--project", PROJECT, "--object", OBJECT, "--format", "meshblob",
+               "--base-url", httpserver.url_for("/v2"), "-o", str(bad)])
+    assert rc == 1 and "chunk 2" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.json"]
+
+
+def test_fetch_threejs_chunks_to_glb(httpserver, tmp_path, capsys):
+    # threejs chunks go to bimgeo.load as bytes, one at a time: every element arrives.
+    doc = load("threejs_discipline")
+
+    def body(i):
+        b = copy.deepcopy(doc)
+        b["objects"] = [dict(b["objects"][0], id=f"chunk-{i}")]
+        return b
+
+    httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/threejs").respond_with_handler(chunked(4, body))
+    out = tmp_path / "t.glb"
+    rc = main(["fetch", "--team", TEAM, "--project", PROJECT, "--object", OBJECT,
+               "--base-url", httpserver.url_for("/v2"), "-o", str(out)])
+    assert rc == 0 and "4 chunk(s), 4 element(s)" in capsys.readouterr().err
+    data = out.read_bytes()
+    gltf = json.loads(data[20:20 + int.from_bytes(data[12:16], "little")])
+    assert sorted(n["name"] for n in gltf["nodes"] if n.get("name", "").startswith("chunk-")) == [f"chunk-{i}" for i in range(1, 5)]

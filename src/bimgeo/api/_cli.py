@@ -10,14 +10,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any, Dict, List, Optional, Sequence
+from typing import IO, Any, Dict, Iterator, Optional, Sequence
 
 import orjson
 
-from ._body import atomic_write_bytes
 from ._client import Client
 from .._errors import BimgeoError
-from ._errors import ConfigurationError
+from ._errors import ApiError, ConfigurationError
 from ._retry import RetryPolicy
 
 __all__ = ["add_subcommands", "main"]
@@ -119,7 +118,8 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _fetch_chunks(args: argparse.Namespace, progress: "_Progress") -> List[Dict[str, Any]]:
+def _fetch_chunks(args: argparse.Namespace, progress: "_Progress", tally: Dict[str, int]) -> Iterator[bytes]:
+    """Each geometry chunk's JSON body, in order, as it arrives (``tally["chunks"]`` counts them)."""
     with _client(args, concurrency=max(1, args.concurrency)) as client:
         object_id = args.object
         if args.model is not None:
@@ -128,44 +128,66 @@ def _fetch_chunks(args: argparse.Namespace, progress: "_Progress") -> List[Dict[
             if project and project.lower() != args.project.lower():
                 raise ConfigurationError(f"model {args.model} belongs to project {project}, not {args.project}")
             object_id = division.get("topologyId") or args.model
-        return [
-            dict(chunk)
-            for chunk in client.geometries.iter_chunks(
-                object_id,
-                format=args.format,
-                discipline_id=args.discipline,
-                properties=args.properties,
-                progress=progress,
-            )
-        ]
+        for body in client.geometries.iter_chunk_bytes(
+            object_id,
+            format=args.format,
+            discipline_id=args.discipline,
+            properties=args.properties,
+            progress=progress,
+        ):
+            tally["chunks"] += 1
+            yield body
+
+
+def _json_array(chunks: Iterator[bytes], tally: Dict[str, int]) -> Iterator[bytes]:
+    """The chunks as one JSON array, piece by piece; each chunk checked to be a JSON object."""
+    yield b"["
+    for i, body in enumerate(chunks):
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(f"geometry chunk {i + 1} is not JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise ApiError(f"geometry chunk {i + 1}: expected a JSON object, got {type(doc).__name__}")
+        tally["elements"] += len(doc.get("objects") or [])
+        del doc
+        yield (b"," if i else b"") + body.strip()
+    yield b"]"
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    """``bimgeo fetch``: geometry chunks to .json, or through bimgeo.load to .glb/.obj."""
+    """``bimgeo fetch``: geometry chunks to .json, or through bimgeo.load to .glb/.obj.
+
+    Chunks are written or loaded as they arrive, so memory holds one chunk's
+    JSON at a time (plus, for .glb/.obj, the scene being built).
+    """
     out = Path(args.output)
     suffix = out.suffix.lower()
     if suffix not in (".json", ".glb", ".obj"):
         return _fail(f"unknown output type {out.suffix!r} (use .json, .glb or .obj)")
+    import bimgeo
+    from bimgeo._io import atomic_write
+
+    load: Any = getattr(bimgeo, "load", None)
+    if suffix != ".json" and load is None:
+        return _fail("this bimgeo has no converter (bimgeo.load); write .json instead")
     progress = _Progress(sys.stderr, "fetch")
+    tally = {"chunks": 0, "elements": 0}
     try:
         try:
-            chunks = _fetch_chunks(args, progress)
+            chunks = _fetch_chunks(args, progress, tally)
+            if suffix == ".json":
+                atomic_write(out, _json_array(chunks, tally))
+            else:
+                scene = load(chunks)
         finally:
             progress.close()
-        if suffix == ".json":
-            atomic_write_bytes(out, orjson.dumps(chunks))
-        else:
-            import bimgeo
-
-            load = getattr(bimgeo, "load", None)
-            if load is None:
-                return _fail("this bimgeo has no converter (bimgeo.load); write .json instead")
-            scene = load(chunks)
+        if suffix != ".json":
+            tally["elements"] = len(scene) + len(scene.errors)
             scene.export(str(out))
     except (BimgeoError, OSError) as exc:
         return _fail(str(exc))
-    n = sum(len(c.get("objects") or []) for c in chunks)
-    sys.stderr.write(f"wrote {out} ({len(chunks)} chunk(s), {n} element(s))\n")
+    sys.stderr.write(f"wrote {out} ({tally['chunks']} chunk(s), {tally['elements']} element(s))\n")
     return 0
 
 

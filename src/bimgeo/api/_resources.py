@@ -451,6 +451,27 @@ class Geometries(_Group):
             Iterator[GeometryChunk], self._chunked(url, query, _dict, chunk_size=chunk_size, progress=progress)
         )
 
+    def iter_chunk_bytes(
+        self,
+        object_id: str,
+        *,
+        format: str = "threejs",
+        discipline_id: Optional[str] = None,
+        properties: int = 0,
+        element_type_id: Optional[str] = None,
+        chunk_size: str = "medium",
+        params: Optional[Mapping[str, Any]] = None,
+        progress: Optional[Callable[[int, int], None]] = None,
+    ) -> Iterator[bytes]:
+        """:meth:`iter_chunks`, each chunk's JSON body as the server sent it (bytes, unparsed).
+
+        For ``bimgeo.load`` (which parses it with the compiled scanner, one
+        chunk at a time) or for saving: no chunk is held as parsed JSON.
+        """
+        url = self._geometry_url(object_id, format, discipline_id, properties)
+        query = {"elementTypeId": element_type_id, **dict(params or {})}
+        return cast(Iterator[bytes], self._chunked(url, query, _bytes, chunk_size=chunk_size, progress=progress))
+
     def iter_templates(
         self,
         object_id: str,
