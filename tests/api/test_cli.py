@@ -236,3 +236,19 @@ def test_fetch_threejs_chunks_to_glb(httpserver, tmp_path, capsys):
     data = out.read_bytes()
     gltf = json.loads(data[20:20 + int.from_bytes(data[12:16], "little")])
     assert sorted(n["name"] for n in gltf["nodes"] if n.get("name", "").startswith("chunk-")) == [f"chunk-{i}" for i in range(1, 5)]
+
+
+def test_fetch_to_glb_stops_on_a_broken_chunk(httpserver, tmp_path, capsys):
+    doc = load("threejs_discipline")
+
+    def handler(request: Request) -> Response:
+        i = int(request.args["chunk"])
+        text = json.dumps(doc) if i != 3 else '{"objects": ['
+        return Response(text, content_type="application/json", headers={"X-Total-Count": "5"})
+
+    httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/threejs").respond_with_handler(handler)
+    out = tmp_path / "t.glb"
+    rc = main(["fetch", "--team", TEAM, "--project", PROJECT, "--object", OBJECT,
+               "--base-url", httpserver.url_for("/v2"), "-o", str(out)])
+    assert rc == 1 and "JSON" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

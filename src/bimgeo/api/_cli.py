@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any, Dict, Iterator, Optional, Sequence
+from typing import IO, Any, Dict, Generator, Iterator, Optional, Sequence
 
 import orjson
 
@@ -118,7 +118,7 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _fetch_chunks(args: argparse.Namespace, progress: "_Progress", tally: Dict[str, int]) -> Iterator[bytes]:
+def _fetch_chunks(args: argparse.Namespace, progress: "_Progress", tally: Dict[str, int]) -> Generator[bytes, None, None]:
     """Each geometry chunk's JSON body, in order, as it arrives (``tally["chunks"]`` counts them)."""
     with _client(args, concurrency=max(1, args.concurrency)) as client:
         object_id = args.object
@@ -173,14 +173,15 @@ def run_fetch(args: argparse.Namespace) -> int:
         return _fail("this bimgeo has no converter (bimgeo.load); write .json instead")
     progress = _Progress(sys.stderr, "fetch")
     tally = {"chunks": 0, "elements": 0}
+    chunks = _fetch_chunks(args, progress, tally)
     try:
         try:
-            chunks = _fetch_chunks(args, progress, tally)
             if suffix == ".json":
                 atomic_write(out, _json_array(chunks, tally))
             else:
                 scene = load(chunks)
         finally:
+            chunks.close()  # on a failure part-way: the client and its fetch threads end now
             progress.close()
         if suffix != ".json":
             tally["elements"] = len(scene) + len(scene.errors)
