@@ -26,6 +26,13 @@ def _token(monkeypatch):
     monkeypatch.setenv("BIMPLUS_TOKEN", TOKEN)
 
 
+def meshblob_chunk(i: int) -> dict:
+    """Chunk i of the discipline's meshblob response: its i-th element alone."""
+    b = load("meshblob_discipline")
+    b["objects"] = [b["objects"][i - 1]]
+    return b
+
+
 def chunked(total: int, body_for):
     def handler(request: Request) -> Response:
         i = int(request.args["chunk"])
@@ -37,12 +44,7 @@ def chunked(total: int, body_for):
 def test_fetch_model_to_json(httpserver, tmp_path, capsys):
     httpserver.expect_request(f"/v2/{TEAM}/divisions/{DIVISION}").respond_with_json(load("division"))
 
-    def body(i):
-        b = load("meshblob_discipline")
-        b["objects"] = [b["objects"][i - 1]]
-        return b
-
-    httpserver.expect_request(f"/v2/{TEAM}/objects/{TOPOLOGY}/geometries/meshblob").respond_with_handler(chunked(4, body))
+    httpserver.expect_request(f"/v2/{TEAM}/objects/{TOPOLOGY}/geometries/meshblob").respond_with_handler(chunked(4, meshblob_chunk))
     out = tmp_path / "model.json"
     rc = main(
         ["fetch", "--team", TEAM, "--project", PROJECT, "--model", DIVISION, "--format", "meshblob",
@@ -192,23 +194,18 @@ def test_fetch_streams_chunks_to_json_and_checks_each(httpserver, tmp_path, caps
     # Chunks are written as they arrive (one JSON array, each chunk as the
     # server sent it); one that is not a JSON object fails the fetch and
     # leaves nothing behind.
-    def body(i):
-        b = load("meshblob_discipline")
-        b["objects"] = [b["objects"][i - 1]]
-        return b
-
-    httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/meshblob").respond_with_handler(chunked(3, body))
+    httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/meshblob").respond_with_handler(chunked(3, meshblob_chunk))
     out = tmp_path / "ok.json"
     rc = main(["fetch", "--team", TEAM, "--project", PROJECT, "--object", OBJECT, "--format", "meshblob",
                "--base-url", httpserver.url_for("/v2"), "-o", str(out)])
-    assert rc == 0 and json.loads(out.read_bytes()) == [body(i) for i in (1, 2, 3)]
+    assert rc == 0 and json.loads(out.read_bytes()) == [meshblob_chunk(i) for i in (1, 2, 3)]
     assert "3 chunk(s), 3 element(s)" in capsys.readouterr().err
 
     httpserver.clear()
 
     def broken(request: Request) -> Response:
         i = int(request.args["chunk"])
-        text = json.dumps(body(i)) if i != 2 else "[1, 2]"
+        text = json.dumps(meshblob_chunk(i)) if i != 2 else "[1, 2]"
         return Response(text, content_type="application/json", headers={"X-Total-Count": "3"})
 
     httpserver.expect_request(f"/v2/{TEAM}/objects/{OBJECT}/geometries/meshblob").respond_with_handler(broken)
