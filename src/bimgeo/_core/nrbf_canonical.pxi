@@ -296,7 +296,7 @@ cdef int _cn_inline(Canon* f, int cs) noexcept nogil:
     f.counter += 1
     return _cn_object(f, cs, <int32_t>(-f.counter))
 
-cdef int _cn_root(Canon* f, Ctx* c, Out* out) noexcept nogil:
+cdef int _cn_root(Canon* f, Out* out) noexcept nogil:
     cdef int k
     # record 5: the root's class names its library (WireInfo.library)
     if f.pos >= f.n or f.buf[f.pos] != 5 or _cn_object(f, CS_ROOT, 1) < 0:
@@ -317,6 +317,17 @@ cdef int _cn_root(Canon* f, Ctx* c, Out* out) noexcept nogil:
     memcpy(out.guid, f.buf + f.pos, 16)
     f.pos += 16
     return 0
+
+cdef inline int _ca_list(int role, int64_t idx) noexcept nogil:
+    """Which CountArray list: 0/1 m_Radius counters/values, 2/3 m_Bendingrolle's (a List<Int32> is
+    queued with idx -1 - j, a List<Single> with j, for CountArray j)."""
+    return 2 * (-1 - <int>idx) if role == RO_ILIST or role == RO_IARR else 2 * <int>idx + 1
+
+cdef inline int32_t* _ca_meta(Out* out, int k) noexcept nogil:
+    """(capacity, version) of CountArray list ``k`` in ``out``."""
+    if k < 2:
+        return &out.rmeta[2 * (k & 1)]
+    return &out.bmeta[2 * (k & 1)]
 
 cdef int _cn_list(Canon* f, Ctx* c, Out* out, int role, int64_t idx, int32_t obj_id) noexcept nogil:
     """A List<T> {_items, _size, _version}: its array queued, size and version kept."""
@@ -349,13 +360,10 @@ cdef int _cn_list(Canon* f, Ctx* c, Out* out, int role, int64_t idx, int32_t obj
         it = &c.items[c.cbase[2] + idx]
         it.size = size
         it.ver = ver
-    else:   # the counters (ILIST, -1 - j) or values (SLIST, j) of CountArray j
-        k = 2 * (-1 - <int>idx) if role == RO_ILIST else 2 * <int>idx + 1
+    else:   # the counters or values of a CountArray
+        k = _ca_list(role, idx)
         c.ca_size[k] = size
-        if k < 2:
-            out.rmeta[2 * k + 1] = ver
-        else:
-            out.bmeta[2 * (k - 2) + 1] = ver
+        _ca_meta(out, k)[1] = ver
     return 0
 
 cdef int _cn_class_array(Canon* f, Ctx* c, Out* out, int k, int32_t obj_id) noexcept nogil:
@@ -452,14 +460,11 @@ cdef int _cn_prim_array(Canon* f, Ctx* c, Out* out, int role, int64_t idx, int32
         it.cap = length
         out.n_fe += size
         return 0
-    k = 2 * (-1 - <int>idx) if role == RO_IARR else 2 * <int>idx + 1
+    k = _ca_list(role, idx)
     if c.ca_size[k] > length:
         return -1
     c.ca_off[k] = data
-    if k < 2:
-        out.rmeta[2 * k] = length
-    else:
-        out.bmeta[2 * (k - 2)] = length
+    _ca_meta(out, k)[0] = length
     return 0
 
 cdef int _canon_scan(Ctx* c, Out* out) noexcept nogil:
@@ -493,7 +498,7 @@ cdef int _canon_scan(Ctx* c, Out* out) noexcept nogil:
         return 1
     f.lib_id = 2
     f.counter = 2
-    if _cn_root(&f, c, out) < 0:
+    if _cn_root(&f, out) < 0:
         return 1
     while f.qhead < f.qtail:
         r = &f.q[f.qhead]
