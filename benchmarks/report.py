@@ -95,12 +95,12 @@ def _loop(fn: Callable[[Any], Any], items: Sequence[Any]) -> Callable[[], None]:
 
 def _general_loop(switch: Callable[..., bool], fn: Callable[[Any], Any], items: Sequence[Any]) -> Callable[[], None]:
     """``_loop`` with the compiled NRBF core's canonical reader switched off."""
+    inner = _loop(fn, items)
 
     def run() -> None:
         was = switch(False)
         try:
-            for x in items:
-                fn(x)
+            inner()
         finally:
             switch(was)
 

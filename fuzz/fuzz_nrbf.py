@@ -47,26 +47,25 @@ def check_triangulation(poly) -> None:
             assert 0 <= int(source.min()) and int(source.max()) < poly.n_faces, "face_source out of range"
 
 
-# The compiled core's switch for its canonical reader (nrbf_canonical.pxi), if built.
-SWITCH = next((getattr(m, "_canonical_reader") for m in NRBF if hasattr(m, "_canonical_reader")), None)
+# The compiled core, whose canonical reader (nrbf_canonical.pxi) can be switched off, if built.
+CORE = next((m for m in NRBF if hasattr(m, "_canonical_reader")), None)
 
 
 def general_reader_agrees(data: bytes) -> None:
     """The compiled core with its canonical reader off gives what it gave with it on."""
-    core = next(m for m in NRBF if hasattr(m, "_canonical_reader"))
 
     def detailed(**kwargs: object) -> object:
         try:
-            return ("ok", core.parse_polyhedron(data, limits=LIMITS, **kwargs))
+            return ("ok", CORE.parse_polyhedron(data, limits=LIMITS, **kwargs))
         except bimgeo.BimgeoError as exc:
             return ("error", type(exc), str(exc))
 
     on = detailed()
-    was = SWITCH(False)
+    was = CORE._canonical_reader(False)
     try:
         off = detailed()
     finally:
-        SWITCH(was)
+        CORE._canonical_reader(was)
     if on[0] != off[0] or not same(on[1:], off[1:]):
         raise AssertionError(f"canonical and general readers disagree: {on!r} != {off!r}")
 
@@ -75,7 +74,7 @@ def TestOneInput(data: bytes) -> None:
     results = [outcome(mod.parse_polyhedron, data, limits=LIMITS) for mod in NRBF]
     if len(results) > 1:
         differential("parse_polyhedron", results)
-    if SWITCH is not None:
+    if CORE is not None:
         general_reader_agrees(data)
     if results and results[0][0] == "ok":
         check_triangulation(results[0][1])

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ._glb import FLOAT32_MAX, _stack_matrices, element_extras, element_rgba, export_glb, frame_transform
+from ._glb import FLOAT32_MAX, _segment_minmax, _stack_matrices, element_extras, element_rgba, export_glb, frame_transform
 from ._io import atomic_write_many
 from ._obj import export_obj
 
@@ -64,10 +64,8 @@ def unwritable(scene: Any, format: str = "glb", units: str = "m", up: str = "y")
         which.append(k)
     if rows:
         counts = np.fromiter(map(len, meshes), dtype=np.intp, count=len(meshes))
-        starts = np.cumsum(counts) - counts
-        V = np.concatenate(meshes)
-        lo = np.minimum.reduceat(V, starts, axis=0)[which]
-        hi = np.maximum.reduceat(V, starts, axis=0)[which]
+        lo, hi = _segment_minmax(np.concatenate(meshes), counts)
+        lo, hi = lo[which], hi[which]
         A = mats[rows, :3, :3]
         t = mats[rows, :3, 3]
         with np.errstate(over="ignore", invalid="ignore"):
