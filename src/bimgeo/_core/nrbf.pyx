@@ -81,10 +81,9 @@ cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
     long long PyLong_AsLongLongAndOverflow(object, int*) except? -1
     str PyUnicode_DecodeUTF8(const char*, Py_ssize_t, const char*)
-    ctypedef struct PyTypeObject:
-        pass
-    object PyType_GenericAlloc(PyTypeObject*, Py_ssize_t)
     str PyUnicode_DecodeASCII(const char*, Py_ssize_t, const char*)
+
+include "slots.pxi"
 
 # ---------------------------------------------------------------------------
 # constants ([MS-NRBF] 2.1.2)
