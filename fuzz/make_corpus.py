@@ -112,6 +112,7 @@ def main(argv=None) -> int:
         _write(out, "load", b"\0" + json.dumps(spec[key]).encode())
     for i in range(8):
         _write(out, "load", b"\1" + bytes([i % 4]) + bytes(rng.getrandbits(8) for _ in range(24)))
+        _write(out, "load", b"\2" + bytes([i]) + bytes(rng.getrandbits(8) for _ in range(24)))
 
     # matrix: base64 text of the spec matrices, raw float64 bytes, lists.
     for e in samples.meshblob_elements():

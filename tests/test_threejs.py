@@ -423,10 +423,13 @@ def _resolve_everything(value: Any, table: Any) -> Any:
     if isinstance(value, list):
         return [_resolve_everything(v, table) for v in value]
     r = table.resolve(value)
-    return r.tolist() if isinstance(r, np.ndarray) else r
+    if r is value:
+        return value
+    # an array, or a whole threejs geometry whose arrays are placeholders again
+    return r.tolist() if isinstance(r, np.ndarray) else _resolve_everything(r, table)
 
 
-_keys = st.sampled_from(["vertices", "faces", "normals", "x", "verticesX", "face"])
+_keys = st.sampled_from(["vertices", "faces", "normals", "x", "verticesX", "face", "threejs", "metadata"])
 _scalars = st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5) | st.none()
 _json = st.recursive(
     _scalars | st.lists(st.integers(-(2**40), 2**40) | st.floats(-1e6, 1e6), min_size=8, max_size=20),

@@ -31,13 +31,11 @@ import numpy.typing as npt
 from . import _backend
 from ._errors import BimgeoError, DecodeError, LimitError, UnsupportedError
 from ._limits import Limits, get_default_limits
-from ._model import RGBA, Mesh
-from ._scene import Element, ElementError, Scene
+from ._model import NO_LINES, RGBA, Mesh
+from ._scene import NULL_GUID, VIRTUAL_MARK, Element, ElementError, Scene
 
 __all__ = ["load"]
 
-NULL_GUID = "00000000-0000-0000-0000-000000000000"
-VIRTUAL_MARK = "-0000-0000-0000-000000000000"
 #: Response-level keys that are not kept in Scene.info.
 _PAYLOAD_KEYS = ("objects", "templates")
 #: Geometry keys that are payload (decoded into the mesh/matrix, not kept in attributes).
@@ -164,6 +162,8 @@ def _threejs_mesh(
     geometry: Any, table: Any, colors: _Colors, element_id: Optional[str]
 ) -> Tuple[Mesh, Optional[Tuple[float, float, float, float]]]:
     """One threejs geometry (or a list of them, merged) -> (Mesh world Z up mm, rgba)."""
+    if isinstance(geometry, str):
+        geometry = table.resolve(geometry)  # parse_response may have taken the whole object
     if isinstance(geometry, list):
         parts = [_threejs_mesh(g, table, colors, element_id) for g in geometry]
         if not parts:
@@ -189,17 +189,13 @@ def _threejs_mesh(
     return _new_mesh(vertices, fd.triangles, fd.face_source, rgba, element_id), rgba
 
 
-_EMPTY_LINES = np.zeros((0, 2), dtype=np.uint32)
-_EMPTY_LINES.flags.writeable = False
-
-
 def _new_mesh(vertices: Any, faces: Any, face_source: Any, rgba: Any, id: Optional[str]) -> Mesh:
     """Mesh(...) for arrays a decoder just made (right dtypes, shapes, contiguous).
 
     Skips the constructor's conversions, which cost more than the decoding
     of a small element.
     """
-    return Mesh._from_arrays(vertices, faces, face_source, _EMPTY_LINES, rgba, id, None)
+    return Mesh._from_arrays(vertices, faces, face_source, NO_LINES, rgba, id, None)
 
 
 def _any_matrix(value: Any, element_id: Optional[str]) -> npt.NDArray[np.float64]:
@@ -249,6 +245,7 @@ class _Loader:
         self.scene = Scene()
         self.pending: List[Element] = []  # instances whose template is not loaded yet
         self.count = 0
+        self.owned = False  # whether the chunk being loaded is our own parse (its dicts may be reused)
 
     # -- errors ---------------------------------------------------------------
     def fail(self, exc: BaseException, id: Any, type: Any) -> None:
@@ -267,8 +264,9 @@ class _Loader:
             raise LimitError(f"more than max_elements={self.limits.max_elements} elements")
 
     # -- one chunk ------------------------------------------------------------
-    def chunk(self, doc: Any, table: Any) -> None:
+    def chunk(self, doc: Any, table: Any, owned: bool) -> None:
         first = len(self.scene.elements)
+        self.owned = owned
         if isinstance(doc, list) and doc and all(isinstance(d, dict) and ("objects" in d or "templates" in d) for d in doc):
             # A file holding an array of responses (chunks saved together).
             for d in doc:
@@ -288,8 +286,8 @@ class _Loader:
             raise DecodeError(f"a geometry response is a JSON object, not {type_name(doc)}")
         info = self.scene.info
         for k, v in doc.items():
-            if k not in _PAYLOAD_KEYS:
-                info.setdefault(k, v)
+            if k not in _PAYLOAD_KEYS and k not in info:
+                info[k] = _resolve_all(v, table, 0) if table.extracted else v
         colors = _Colors(doc.get("colors"))
         if "templates" in doc:
             self.templates(doc["templates"], table, colors)
@@ -326,22 +324,41 @@ class _Loader:
                 self.fail(exc, tid, "template")
 
     def objects(self, objects: List[Any], table: Any, colors: _Colors) -> None:
-        max_depth = self.limits.max_depth
-        # Depth-first, pre-order, children after their parent (input order kept).
-        stack: List[Tuple[Any, Optional[str], int]] = [(o, None, 0) for o in reversed(objects)]
+        limits = self.limits
+        plain = _threejs().plain_elements
+        elements = self.scene.elements
+        # Depth-first, pre-order, children after their parent (input order
+        # kept): a stack of [sibling list, next index, parent id, depth].
+        stack: List[List[Any]] = [[objects, 0, None, 0]]
         while stack:
-            obj, parent, depth = stack.pop()
+            frame = stack[-1]
+            siblings, i, parent, depth = frame
+            if i >= len(siblings):
+                stack.pop()
+                continue
+            if depth <= limits.max_depth:
+                # The plain run from i, compiled (threejs.plain_elements): at
+                # most up to max_elements, so the next one raises below.
+                room = max(limits.max_elements - self.count, 0)
+                j = plain(siblings, i, i + room, parent, table, colors, elements, self.owned)
+                self.count += j - i
+                i = j
+                if i >= len(siblings):
+                    frame[1] = i
+                    continue
+            frame[1] = i + 1
+            obj = siblings[i]
             oid = obj.get("id") if isinstance(obj, dict) else None
             otype = obj.get("type") if isinstance(obj, dict) else None
             try:
                 self.count += 1
-                if self.count > self.limits.max_elements:
-                    raise LimitError(f"more than max_elements={self.limits.max_elements} elements")
-                if depth > max_depth:
-                    raise LimitError(f"element tree deeper than max_depth={max_depth}")
+                if self.count > limits.max_elements:
+                    raise LimitError(f"more than max_elements={limits.max_elements} elements")
+                if depth > limits.max_depth:
+                    raise LimitError(f"element tree deeper than max_depth={limits.max_depth}")
                 element = self.element(obj, parent, table, colors)
             except LimitError as exc:
-                if self.count > self.limits.max_elements:
+                if self.count > limits.max_elements:
                     raise
                 self.fail(exc, oid, otype)
                 continue
@@ -358,7 +375,8 @@ class _Loader:
                             element.children.append(c["id"])
                     elif isinstance(c, str) and element is not None:
                         element.children.append(c)
-                stack.extend((c, oid if isinstance(oid, str) else None, depth + 1) for c in reversed(kids))
+                if kids:
+                    stack.append([kids, 0, oid if isinstance(oid, str) else None, depth + 1])
 
     def element(self, obj: Any, tree_parent: Optional[str], table: Any, colors: _Colors) -> Element:
         if not isinstance(obj, dict):
@@ -465,9 +483,11 @@ def _resolve_all(value: Any, table: Any, depth: int) -> Any:
     if isinstance(value, list):
         return [_resolve_all(v, table, depth + 1) for v in value]
     r = table.resolve(value)
-    if r is not value and isinstance(r, np.ndarray):
+    if r is value:
+        return value
+    if isinstance(r, np.ndarray):
         return r.tolist()
-    return value
+    return _resolve_all(r, table, depth + 1)  # a geometry object: its arrays are placeholders too
 
 
 def load(source: Any, *, strict: bool = False, limits: Optional[Limits] = None) -> Scene:
@@ -499,6 +519,6 @@ def load(source: Any, *, strict: bool = False, limits: Optional[Limits] = None) 
     sources: Iterable[Any] = source if _is_chunk_list(source) else [source]
     for src in sources:
         doc, table = _document(src, limits)
-        loader.chunk(doc, table)
+        loader.chunk(doc, table, doc is not src)
         del doc, table
     return loader.finish()

@@ -16,6 +16,10 @@ __all__ = ["CountArray", "ListMeta", "Mesh", "Polyhedron", "WireInfo"]
 
 RGBA = Tuple[float, float, float, float]
 
+#: The ``lines`` of every decoded mesh without wire edges: one shared, read-only (0, 2) uint32 array.
+NO_LINES = np.zeros((0, 2), dtype=np.uint32)
+NO_LINES.flags.writeable = False
+
 
 class ListMeta(NamedTuple):
     """What a .NET ``List<T>`` carries besides its items (design.md §2).

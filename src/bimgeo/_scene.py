@@ -17,6 +17,11 @@ from ._model import RGBA, Mesh, _rgba
 
 __all__ = ["Element", "ElementError", "Scene"]
 
+#: An element's ``parent`` when it has none.
+NULL_GUID = "00000000-0000-0000-0000-000000000000"
+#: What the id of a virtual element (an opening, ...) ends with; its parent is its first related object.
+VIRTUAL_MARK = "-0000-0000-0000-000000000000"
+
 
 class Element:
     """One element of a response.
@@ -30,7 +35,9 @@ class Element:
     children: ids of child elements (tree responses).
     """
 
-    __slots__ = ("id", "type", "name", "parent", "matrix", "mesh", "rgba", "template", "attributes", "children")
+    # ``children`` is made on first use: most elements have none, and an
+    # empty list per element was a tenth of loading a small one.
+    __slots__ = ("id", "type", "name", "parent", "matrix", "mesh", "rgba", "template", "attributes", "_children")
 
     def __init__(
         self,
@@ -55,7 +62,7 @@ class Element:
         self.rgba: Optional[RGBA] = None if rgba is None else _rgba(rgba)
         self.template = template
         self.attributes = {} if attributes is None else attributes
-        self.children = [] if children is None else children
+        self._children = children
 
     @classmethod
     def _from_values(
@@ -81,8 +88,20 @@ class Element:
         e.rgba = rgba
         e.template = template
         e.attributes = attributes
-        e.children = []
+        e._children = None
         return e
+
+    @property
+    def children(self) -> List[str]:
+        """ids of the child elements (tree responses); an empty list when there are none."""
+        kids = self._children
+        if kids is None:
+            kids = self._children = []
+        return kids
+
+    @children.setter
+    def children(self, value: List[str]) -> None:
+        self._children = value
 
     def world_mesh(self) -> Optional[Mesh]:
         """The mesh in world coordinates (Z up, mm): a new Mesh, or the shared one when matrix is None."""

@@ -1,5 +1,5 @@
 """Stub of the compiled threejs decoder (twin: bimgeo._pure.threejs)."""
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,7 @@ __all__ = [
     "decode_geometry",
     "matrix_to_zup",
     "parse_response",
+    "plain_elements",
     "vertices_to_zup",
 ]
 
@@ -46,3 +47,16 @@ class ArrayTable:
     def faces(self, value: Any) -> Any: ...
 
 def parse_response(data: Union[bytes, bytearray, memoryview, str]) -> Tuple[Any, ArrayTable]: ...
+
+def plain_elements(
+    objects: List[Any],
+    start: int,
+    stop: int,
+    parent: Optional[str],
+    table: Any,
+    colors: Any,
+    out: List[Any],
+    owned: bool,
+) -> int: ...
+def _plain_in_place() -> bool: ...
+def _geometry_objects(on: bool) -> bool: ...

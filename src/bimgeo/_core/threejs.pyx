@@ -54,8 +54,11 @@ __all__ = [
     "decode_geometry",
     "matrix_to_zup",
     "parse_response",
+    "plain_elements",
     "vertices_to_zup",
 ]
+
+include "slots.pxi"
 
 cdef extern from "Python.h":
     double PyOS_string_to_double(const char *s, char **endptr, PyObject *overflow_exception) except? -1.0
@@ -544,7 +547,9 @@ cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, 
     """Parse one strict JSON number at b[i:]; return the index after it, or -1.
 
     The value equals float(json.loads(text)) bit for bit (an integer
-    literal, even -0, converts as Python's int -> float does).
+    literal, even -0, converts as Python's int -> float does). b[n] must be
+    a NUL sentinel (a bytes object's buffer has one): the digit loops stop
+    there without testing i < n.
     """
     cdef Py_ssize_t start = i, digits = 0
     cdef bint neg = False, integral = True, exact
@@ -553,16 +558,14 @@ cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, 
     cdef bint eneg = False, ok
     cdef char c
     cdef double d
-    if i < n and b[i] == b'-':
+    if b[i] == b'-':
         neg = True
         i += 1
-    if i >= n:
-        return -1
     c = b[i]
     if c == b'0':
         i += 1
     elif b'1' <= c <= b'9':
-        while i < n and b'0' <= b[i] <= b'9':
+        while b'0' <= b[i] <= b'9':
             if digits < 19:
                 man = man * 10 + <uint64_t>(b[i] - 48)
             else:
@@ -571,12 +574,12 @@ cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, 
             i += 1
     else:
         return -1
-    if i < n and b[i] == b'.':
+    if b[i] == b'.':
         integral = False
         i += 1
-        if i >= n or not (b'0' <= b[i] <= b'9'):
+        if not (b'0' <= b[i] <= b'9'):
             return -1
-        while i < n and b'0' <= b[i] <= b'9':
+        while b'0' <= b[i] <= b'9':
             if digits < 19:
                 if man != 0 or b[i] != b'0':
                     man = man * 10 + <uint64_t>(b[i] - 48)
@@ -585,19 +588,21 @@ cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, 
             else:
                 digits += 1
             i += 1
-    if i < n and (b[i] == b'e' or b[i] == b'E'):
+    if b[i] == b'e' or b[i] == b'E':
         integral = False
         i += 1
-        if i < n and (b[i] == b'+' or b[i] == b'-'):
+        if b[i] == b'+' or b[i] == b'-':
             eneg = b[i] == b'-'
             i += 1
-        if i >= n or not (b'0' <= b[i] <= b'9'):
+        if not (b'0' <= b[i] <= b'9'):
             return -1
-        while i < n and b'0' <= b[i] <= b'9':
+        while b'0' <= b[i] <= b'9':
             if e < 100000:
                 e = e * 10 + (b[i] - 48)
             i += 1
         exp10 += -e if eneg else e
+    if i > n:
+        return -1  # not reached: the sentinel stops every loop at n
     if integral and man == 0:
         out[0] = 0.0  # json.loads gives int 0 for "-0": float(0) is +0.0
         return i
@@ -621,25 +626,24 @@ cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, 
 
 
 cdef inline Py_ssize_t _parse_int(const char *b, Py_ssize_t i, Py_ssize_t n, int64_t *out) noexcept nogil:
-    """Parse one JSON integer (no fraction or exponent) fitting int64; -1 otherwise."""
+    """Parse one JSON integer (no fraction or exponent) fitting int64; -1 otherwise.
+    b[n] must be a NUL sentinel (see _parse_double)."""
     cdef bint neg = False
     cdef uint64_t v = 0
-    if i < n and b[i] == b'-':
+    if b[i] == b'-':
         neg = True
         i += 1
-    if i >= n:
-        return -1
     if b[i] == b'0':
         i += 1
     elif b'1' <= b[i] <= b'9':
-        while i < n and b'0' <= b[i] <= b'9':
+        while b'0' <= b[i] <= b'9':
             if v > (<uint64_t>9223372036854775807ULL - <uint64_t>(b[i] - 48)) // 10:
                 return -1  # beyond int64: leave it to the generic parser
             v = v * 10 + <uint64_t>(b[i] - 48)
             i += 1
     else:
         return -1
-    if i < n and (b[i] == b'.' or b[i] == b'e' or b[i] == b'E'):
+    if b[i] == b'.' or b[i] == b'e' or b[i] == b'E' or i > n:
         return -1
     out[0] = -<int64_t>v if neg else <int64_t>v
     return i
@@ -671,14 +675,34 @@ cdef enum:
     K_VERTICES = 0   # float64, converted to Z up in place
     K_NORMALS = 1    # float64, as on the wire
     K_FACES = 2      # int64
+    K_THREEJS = 3    # not an array: a whole threejs geometry object (see _parse_geometry)
     MIN_ARRAY_TEXT = 24  # smaller arrays stay in the skeleton (placeholder would not be shorter)
+
+# A geometry row (int64): rows of its vertices, faces and normals (-1 when
+# absent), whether metadata.colorid is an integer, its value, the span of
+# the metadata object in the text (-1 when absent), the key order (base 8,
+# last key in the lowest digit: 1 vertices, 2 faces, 3 normals, 4 metadata).
+cdef enum:
+    G_VERTICES = 0
+    G_FACES = 1
+    G_NORMALS = 2
+    G_HAS_COLORID = 3
+    G_COLORID = 4
+    G_META_START = 5
+    G_META_END = 6
+    G_ORDER = 7
+    G_FIELDS = 8
+
+_GEOMETRY_KEYS = ("vertices", "faces", "normals", "metadata")
 
 
 cdef struct Scan:
     Pool pools[3]  # by kind: vertices (float64), normals (float64), faces (int64)
     Pool table   # int64 triples: kind, start, count
+    Pool geoms   # int64 geometry rows of G_FIELDS
     Pool out     # skeleton bytes
     int code
+    bint geometries  # take whole threejs geometry objects (tests switch it off: _geometry_objects)
 
 
 cdef Py_ssize_t _parse_array(const char *b, Py_ssize_t i, Py_ssize_t n, int kind, Scan *s) noexcept nogil:
@@ -693,7 +717,7 @@ cdef Py_ssize_t _parse_array(const char *b, Py_ssize_t i, Py_ssize_t n, int kind
     if i < n and b[i] == b']':
         return i + 1
     while True:
-        if not _reserve(p, 1):
+        if p.count >= p.cap and not _reserve(p, 1):
             s.code = E_NOMEM
             p.count = start_count
             return -1
@@ -744,6 +768,9 @@ cdef inline int _key_kind(const char *b, Py_ssize_t s, Py_ssize_t e) noexcept no
     if length == 7 and b[s] == b'n' and b[s + 1] == b'o' and b[s + 2] == b'r' and b[s + 3] == b'm' \
             and b[s + 4] == b'a' and b[s + 5] == b'l' and b[s + 6] == b's':
         return K_NORMALS
+    if length == 7 and b[s] == b't' and b[s + 1] == b'h' and b[s + 2] == b'r' and b[s + 3] == b'e' \
+            and b[s + 4] == b'e' and b[s + 5] == b'j' and b[s + 6] == b's':
+        return K_THREEJS
     return -1
 
 
@@ -771,28 +798,41 @@ cdef bint _has_nul_escape(const char *b, Py_ssize_t n) noexcept nogil:
     return False
 
 
+cdef inline Py_ssize_t _string_end(const char *b, Py_ssize_t ks, Py_ssize_t n) noexcept nogil:
+    """Index of the quote closing the JSON string whose text starts at b[ks], or n.
+
+    A quote closes it unless an odd run of backslashes (counted back to
+    ks) escapes it: the same quote a walk that skips the character after
+    each backslash stops at.
+    """
+    cdef const char *q
+    cdef Py_ssize_t j = ks, k
+    while j < n:
+        q = <const char *>memchr(b + j, 34, n - j)  # '"'
+        if q == NULL:
+            return n
+        j = q - b
+        k = j
+        while k > ks and b[k - 1] == b'\\':
+            k -= 1
+        if (j - k) % 2 == 0:
+            return j
+        j += 1
+    return n
+
+
 cdef int _scan(const char *b, Py_ssize_t n, Scan *s) noexcept nogil:
-    cdef Py_ssize_t i = 0, copied = 0, ks, ke, j, q, start, count
-    cdef int64_t q2
-    cdef int kind, tmp_len, k
-    cdef char tch
+    cdef Py_ssize_t i = 0, copied = 0, ks, ke, j, q, start
+    cdef int kind
+    cdef char tag
     cdef const char *hit
-    cdef char ph[40]
-    cdef int64_t *row
     cdef int64_t idx
     while i < n:
         hit = <const char *>memchr(b + i, 34, n - i)  # '"'
         if hit == NULL:
             break
         ks = (hit - b) + 1
-        j = ks
-        while j < n:
-            if b[j] == b'\\':
-                j += 2
-                continue
-            if b[j] == b'"':
-                break
-            j += 1
+        j = _string_end(b, ks, n)
         if j >= n:
             break  # unterminated string: orjson reports it
         ke = j
@@ -808,60 +848,256 @@ cdef int _scan(const char *b, Py_ssize_t n, Scan *s) noexcept nogil:
         j += 1
         while j < n and _is_ws(b[j]):
             j += 1
-        if j >= n or b[j] != b'[':
-            continue
-        start = s.pools[kind].count
-        q = _parse_array(b, j, n, kind, s)
-        if s.code != E_OK:
-            return s.code
-        if q < 0:
-            continue
-        if q - j < MIN_ARRAY_TEXT:
-            # Too small to be worth a placeholder: drop what was parsed.
-            s.pools[kind].count = start
-            i = q
-            continue
-        count = s.pools[kind].count - start
-        if not _reserve(&s.table, 3):
-            s.code = E_NOMEM
-            return E_NOMEM
-        row = (<int64_t *>s.table.data) + s.table.count
-        idx = s.table.count // 3
-        row[0] = kind
-        row[1] = start
-        row[2] = count
-        s.table.count += 3
-        # skeleton: everything up to the '[' then "\u0000<idx>"
-        if not _emit(s, b + copied, j - copied):
-            return E_NOMEM
-        ph[0] = 34
-        ph[1] = 92
-        ph[2] = b'u'
-        ph[3] = b'0'
-        ph[4] = b'0'
-        ph[5] = b'0'
-        ph[6] = b'0'
-        # decimal digits of idx, reversed into place
-        q2 = idx
-        tmp_len = 0
-        while True:
-            ph[7 + tmp_len] = <char>(48 + q2 % 10)
-            q2 //= 10
-            tmp_len += 1
-            if q2 == 0:
-                break
-        for k in range(tmp_len // 2):
-            tch = ph[7 + k]
-            ph[7 + k] = ph[7 + tmp_len - 1 - k]
-            ph[7 + tmp_len - 1 - k] = tch
-        ph[7 + tmp_len] = 34
-        if not _emit(s, ph, 8 + tmp_len):
+        if kind == K_THREEJS:
+            if b[j] != b'{' or not s.geometries:
+                continue
+            q = _parse_geometry(b, j, n, s)
+            if s.code != E_OK:
+                return s.code
+            if q < 0:
+                continue  # not one we take whole: the scan goes on inside it
+            idx = s.geoms.count // G_FIELDS - 1
+            tag = b'g'
+        else:
+            if j >= n or b[j] != b'[':
+                continue
+            start = s.pools[kind].count
+            q = _parse_array(b, j, n, kind, s)
+            if s.code != E_OK:
+                return s.code
+            if q < 0:
+                continue
+            if q - j < MIN_ARRAY_TEXT:
+                # Too small to be worth a placeholder: drop what was parsed.
+                s.pools[kind].count = start
+                i = q
+                continue
+            idx = _add_row(s, kind, start, s.pools[kind].count - start)
+            if idx < 0:
+                return E_NOMEM
+            tag = 0
+        # skeleton: everything up to the value, then its placeholder
+        if not _emit(s, b + copied, j - copied) or not _emit_placeholder(s, tag, idx):
             return E_NOMEM
         copied = q
         i = q
     if not _emit(s, b + copied, n - copied):
         return E_NOMEM
     return E_OK
+
+
+cdef int64_t _add_row(Scan *s, int kind, Py_ssize_t start, Py_ssize_t count) noexcept nogil:
+    """Append an array row (kind, start, count); its index, or -1 (s.code = E_NOMEM)."""
+    cdef int64_t *row
+    if not _reserve(&s.table, 3):
+        s.code = E_NOMEM
+        return -1
+    row = (<int64_t *>s.table.data) + s.table.count
+    row[0] = kind
+    row[1] = start
+    row[2] = count
+    s.table.count += 3
+    return s.table.count // 3 - 1
+
+
+cdef bint _emit_placeholder(Scan *s, char tag, int64_t idx) noexcept nogil:
+    """Emit the placeholder string "\\u0000<tag><idx>" (tag 0: none; ArrayTable reads it back)."""
+    cdef char ph[40]
+    cdef int length = 7, first, k
+    cdef char tch
+    ph[0] = 34
+    ph[1] = 92
+    ph[2] = b'u'
+    ph[3] = b'0'
+    ph[4] = b'0'
+    ph[5] = b'0'
+    ph[6] = b'0'
+    if tag != 0:
+        ph[length] = tag
+        length += 1
+    first = length
+    while True:  # decimal digits of idx, reversed into place
+        ph[length] = <char>(48 + idx % 10)
+        idx //= 10
+        length += 1
+        if idx == 0:
+            break
+    for k in range((length - first) // 2):
+        tch = ph[first + k]
+        ph[first + k] = ph[length - 1 - k]
+        ph[length - 1 - k] = tch
+    ph[length] = 34
+    return _emit(s, ph, length + 1)
+
+
+cdef inline Py_ssize_t _skip_ws(const char *b, Py_ssize_t i) noexcept nogil:
+    """First non-whitespace index from i (b[n] is a NUL sentinel)."""
+    while _is_ws(b[i]):
+        i += 1
+    return i
+
+
+cdef inline Py_ssize_t _plain_key(const char *b, Py_ssize_t i, Py_ssize_t *ke) noexcept nogil:
+    """A key at b[i] == '"' made only of ASCII letters, digits and '_' (so no escape and nothing to
+    validate as UTF-8): index after its closing quote (its text is b[i + 1:ke[0]]), or -1."""
+    cdef char c
+    if b[i] != b'"':
+        return -1
+    i += 1
+    while True:
+        c = b[i]
+        if c == b'"':
+            ke[0] = i
+            return i + 1
+        if not ((b'a' <= c <= b'z') or (b'A' <= c <= b'Z') or (b'0' <= c <= b'9') or c == b'_'):
+            return -1
+        i += 1
+
+
+cdef inline bint _is_literal(const char *b, Py_ssize_t i, const char *word, Py_ssize_t length) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(length):
+        if b[i + k] != word[k]:  # stops at the sentinel: no word holds a NUL
+            return False
+    return True
+
+
+cdef Py_ssize_t _parse_metadata(const char *b, Py_ssize_t i, Py_ssize_t n, int64_t *g) noexcept nogil:
+    """A flat JSON object at b[i] == '{' whose values are numbers, true, false or null, and whose
+    ``colorid`` (at most once) is an integer or null: index after its '}', or -1. Sets
+    G_HAS_COLORID / G_COLORID."""
+    cdef Py_ssize_t ks, ke = 0, q
+    cdef double ignored
+    cdef int64_t value
+    cdef bint seen_colorid = False, colorid
+    i = _skip_ws(b, i + 1)
+    if b[i] == b'}':
+        return i + 1
+    while True:
+        ks = i + 1
+        i = _plain_key(b, i, &ke)
+        if i < 0:
+            return -1
+        colorid = ke - ks == 7 and _is_literal(b, ks, "colorid", 7)
+        if colorid:
+            if seen_colorid:
+                return -1  # a repeated colorid: the last one counts, leave it to the general parser
+            seen_colorid = True
+        i = _skip_ws(b, i)
+        if b[i] != b':':
+            return -1
+        i = _skip_ws(b, i + 1)
+        if b[i] == b'n' and _is_literal(b, i, "null", 4):
+            i += 4
+        elif colorid:
+            q = _parse_int(b, i, n, &value)
+            if q < 0:
+                return -1
+            g[G_HAS_COLORID] = 1
+            g[G_COLORID] = value
+            i = q
+        elif b[i] == b't' and _is_literal(b, i, "true", 4):
+            i += 4
+        elif b[i] == b'f' and _is_literal(b, i, "false", 5):
+            i += 5
+        else:
+            q = _parse_double(b, i, n, &ignored)
+            if q < 0 or ignored - ignored != 0.0:
+                return -1  # orjson refuses numbers past the double range: let it say so
+            i = q
+        i = _skip_ws(b, i)
+        if b[i] == b',':
+            i = _skip_ws(b, i + 1)
+            continue
+        if b[i] == b'}':
+            return i + 1
+        return -1
+
+
+cdef Py_ssize_t _parse_geometry(const char *b, Py_ssize_t i, Py_ssize_t n, Scan *s) noexcept nogil:
+    """A threejs geometry object at b[i] == '{' made only of ``vertices``, ``faces``, optional
+    ``normals`` (numeric arrays) and an optional flat ``metadata`` object (_parse_metadata), each key
+    at most once: its arrays become rows, the object a geometry row, and the index after its '}'
+    is returned. Anything else returns -1 and keeps nothing (s.code = E_NOMEM when out of memory):
+    the object is then left to orjson, its arrays to the ordinary scan."""
+    cdef Py_ssize_t saved[4]
+    cdef Py_ssize_t ks, ke = 0, q, start
+    cdef int64_t g[G_FIELDS]
+    cdef int64_t row
+    cdef int key, seen = 0, kind
+    cdef int64_t *dst
+    saved[0] = s.pools[0].count
+    saved[1] = s.pools[1].count
+    saved[2] = s.pools[2].count
+    saved[3] = s.table.count
+    g[G_VERTICES] = -1
+    g[G_FACES] = -1
+    g[G_NORMALS] = -1
+    g[G_HAS_COLORID] = 0
+    g[G_COLORID] = 0
+    g[G_META_START] = -1
+    g[G_META_END] = -1
+    g[G_ORDER] = 0
+    i = _skip_ws(b, i + 1)
+    while True:
+        ks = i + 1
+        i = _plain_key(b, i, &ke)
+        if i < 0:
+            break
+        key = -1
+        if ke - ks == 8 and _is_literal(b, ks, "vertices", 8):
+            key = G_VERTICES
+        elif ke - ks == 5 and _is_literal(b, ks, "faces", 5):
+            key = G_FACES
+        elif ke - ks == 7 and _is_literal(b, ks, "normals", 7):
+            key = G_NORMALS
+        elif ke - ks == 8 and _is_literal(b, ks, "metadata", 8):
+            key = 3
+        if key < 0 or seen & (1 << key):
+            break
+        seen |= 1 << key
+        g[G_ORDER] = g[G_ORDER] * 8 + key + 1
+        i = _skip_ws(b, i)
+        if b[i] != b':':
+            break
+        i = _skip_ws(b, i + 1)
+        if key == 3:
+            if b[i] != b'{':
+                break
+            q = _parse_metadata(b, i, n, g)
+            if q < 0:
+                break
+            g[G_META_START] = i
+            g[G_META_END] = q
+        else:
+            kind = K_VERTICES if key == G_VERTICES else (K_FACES if key == G_FACES else K_NORMALS)
+            if b[i] != b'[':
+                break
+            start = s.pools[kind].count
+            q = _parse_array(b, i, n, kind, s)
+            if q < 0:
+                break
+            row = _add_row(s, kind, start, s.pools[kind].count - start)
+            if row < 0:
+                break
+            g[key] = row
+        i = _skip_ws(b, q)
+        if b[i] == b',':
+            i = _skip_ws(b, i + 1)
+            continue
+        if b[i] == b'}' and (seen & 3) == 3 and _reserve(&s.geoms, G_FIELDS):
+            dst = (<int64_t *>s.geoms.data) + s.geoms.count
+            memcpy(dst, g, G_FIELDS * sizeof(int64_t))
+            s.geoms.count += G_FIELDS
+            return i + 1
+        if b[i] == b'}' and (seen & 3) == 3:
+            s.code = E_NOMEM
+        break
+    s.pools[0].count = saved[0]
+    s.pools[1].count = saved[1]
+    s.pools[2].count = saved[2]
+    s.table.count = saved[3]
+    return -1
 
 
 cdef class _Owned:
@@ -914,50 +1150,72 @@ cdef object _pool_array(Pool *p, dtype):
 
 
 cdef class ArrayTable:
-    """The numeric arrays pulled out of a response by ``parse_response``.
+    """The numeric arrays and geometries pulled out of a response by ``parse_response``.
 
     ``resolve(value)`` gives back what the placeholder ``value`` stands for
-    (a numpy array, as on the wire) or ``value`` itself; ``vertices(value)``
-    gives (n, 3) float64 world Z-up vertices (mm) for a threejs
-    ``vertices`` value, placeholder or not; ``faces(value)`` the faces
-    stream. ``extracted`` counts placeholders; ``used`` those resolved.
+    (a numpy array as on the wire, or a threejs geometry dict whose arrays
+    are placeholders again) or ``value`` itself; ``vertices(value)`` gives
+    (n, 3) float64 world Z-up vertices (mm) for a threejs ``vertices``
+    value, placeholder or not; ``faces(value)`` the faces stream.
+    ``extracted`` counts placeholders; ``used`` those resolved.
     """
 
     cdef list pools             # numpy pools by kind (vertices, normals: float64; faces: int64)
     cdef cnp.ndarray _rows      # (r, 3) int64: kind, start, count of placeholder r
     cdef const int64_t* _r
     cdef Py_ssize_t _nrows
+    cdef cnp.ndarray _geoms     # (g, G_FIELDS) int64 geometry rows
+    cdef const int64_t* _g
+    cdef Py_ssize_t _ngeoms
+    cdef bytes _text            # the response text (metadata objects are parsed from it on demand)
     cdef public Py_ssize_t extracted
     cdef public Py_ssize_t used
 
-    def __init__(self, pools=None, rows=None):
+    def __init__(self, pools=None, rows=None, geoms=None, text=None):
         self.pools = pools
         self._nrows = 0
+        self._ngeoms = 0
         if rows is not None:
             self._rows = np.ascontiguousarray(rows, dtype=np.int64).reshape(-1, 3)
             self._r = <const int64_t*>cnp.PyArray_DATA(self._rows)
             self._nrows = cnp.PyArray_DIM(self._rows, 0)
-        self.extracted = self._nrows
+        if geoms is not None:
+            self._geoms = np.ascontiguousarray(geoms, dtype=np.int64).reshape(-1, G_FIELDS)
+            self._g = <const int64_t*>cnp.PyArray_DATA(self._geoms)
+            self._ngeoms = cnp.PyArray_DIM(self._geoms, 0)
+        self._text = text
+        self.extracted = self._nrows + self._ngeoms
         self.used = 0
 
-    cdef Py_ssize_t _row(self, object value):
-        """The row of placeholder ``value`` ("\\x00" and decimal digits, as ``_scan`` writes
-        them), or -1. Only ``_scan`` makes such strings: a document holding the
-        escape \\u0000 is parsed without placeholders (``_has_nul_escape``)."""
-        cdef Py_ssize_t n, i, k = 0, ch
-        if self._nrows == 0 or type(value) is not str:
+    cdef Py_ssize_t _index(self, object value, Py_ssize_t tag, Py_ssize_t limit):
+        """The index in placeholder ``value`` ("\\x00", the tag letter unless 0, decimal digits, as
+        ``_emit_placeholder`` writes them) when below ``limit``, or -1. Only ``_scan`` makes such
+        strings: a document holding the escape \\u0000 is parsed without placeholders
+        (``_has_nul_escape``)."""
+        cdef Py_ssize_t n, i, first = 2 if tag else 1, k = 0, ch
+        if limit == 0 or type(value) is not str:
             return -1
         n = PyUnicode_GET_LENGTH(value)
-        if n < 2 or n > 19 or <Py_ssize_t>PyUnicode_READ_CHAR(value, 0) != 0:
+        if n <= first or n > 19 or <Py_ssize_t>PyUnicode_READ_CHAR(value, 0) != 0:
             return -1
-        for i in range(1, n):
+        if tag and <Py_ssize_t>PyUnicode_READ_CHAR(value, 1) != tag:
+            return -1
+        for i in range(first, n):
             ch = <Py_ssize_t>PyUnicode_READ_CHAR(value, i)
             if ch < 48 or ch > 57:
                 return -1
             k = 10 * k + (ch - 48)
-        if k >= self._nrows:
+        if k >= limit:
             return -1
         return k
+
+    cdef inline Py_ssize_t _row(self, object value):
+        """The row of an array placeholder, or -1."""
+        return self._index(value, 0, self._nrows)
+
+    cdef inline Py_ssize_t _geom(self, object value):
+        """The geometry row of a threejs geometry placeholder, or -1."""
+        return self._index(value, 103, self._ngeoms)  # 'g'
 
     cdef inline bint _xyz(self, Py_ssize_t k):
         """Row k holds vertices in whole (x, y, z) triples: converted to Z up during the scan."""
@@ -981,11 +1239,33 @@ cdef class ArrayTable:
         cnp.PyArray_SetBaseObject(<cnp.ndarray>view, pool)
         return view
 
+    cdef object _geometry(self, Py_ssize_t k):
+        """Geometry row k as the dict orjson would have made, its arrays placeholders."""
+        import orjson
+
+        cdef const int64_t *g = self._g + G_FIELDS * k
+        cdef int64_t order = g[G_ORDER], key
+        keys = []
+        while order:
+            keys.append(order % 8 - 1)
+            order //= 8
+        out = {}
+        for key in reversed(keys):
+            if key == 3:
+                out["metadata"] = orjson.loads(self._text[g[G_META_START]:g[G_META_END]])
+            else:
+                out[_GEOMETRY_KEYS[key]] = "\x00%d" % g[key]
+        return out
+
     def resolve(self, value):
-        """The array a placeholder stands for (as on the wire), else ``value``."""
+        """The array or geometry a placeholder stands for (as on the wire), else ``value``."""
         cdef Py_ssize_t k = self._row(value)
         if k < 0:
-            return value
+            k = self._geom(value)
+            if k < 0:
+                return value
+            self.used += 1
+            return self._geometry(k)
         self.used += 1
         arr = self._view(k, False)
         if self._xyz(k):
@@ -1046,6 +1326,313 @@ def decode_geometry(geometry, table=None, element_id=None):
     return vertices, fd, colorid
 
 
+# ---------------------------------------------------------------------------
+# Plain elements: the loader's common case in one compiled loop
+# ---------------------------------------------------------------------------
+#
+# A response of many small threejs elements spent most of bimgeo.load in
+# Python per element (dict lookups, FaceData, Mesh and Element made by
+# attribute). plain_elements makes exactly the Element the loader's general
+# path (bimgeo._load._Loader.element) makes, for the objects it calls
+# plain, and stops at the first object that is not plain or does not
+# decode: the loader then takes that one by its general path, which also
+# makes its errors. The pure twin states the same rules in Python.
+
+cdef enum:
+    # slot numbers: Mesh, Element (order of _SLOTTED)
+    SM_VERTICES = 0
+    SM_FACES
+    SM_FACE_SOURCE
+    SM_LINES
+    SM_RGBA
+    SM_ID
+    SM_PTYPE
+    SE_ID
+    SE_TYPE
+    SE_NAME
+    SE_PARENT
+    SE_MATRIX
+    SE_MESH
+    SE_RGBA
+    SE_TEMPLATE
+    SE_ATTRIBUTES
+    SE_CHILDREN
+    N_SLOTS
+    SMALL_STREAM = 320   # faces items decoded in stack buffers, with the GIL held
+    SMALL_M = 130        # their most triangles: 2 * SMALL_STREAM / 5 + 2 (a quad is 5 items)
+    NOGIL_STREAM = 4096  # faces items from which the decode releases the GIL
+
+from .._model import NO_LINES, Mesh
+from .._scene import NULL_GUID, VIRTUAL_MARK, Element
+
+_SLOTTED = [
+    (Mesh, ("vertices", "faces", "face_source", "lines", "rgba", "id", "polyeder_type")),
+    (Element, ("id", "type", "name", "parent", "matrix", "mesh", "rgba", "template", "attributes", "_children")),
+]
+cdef Py_ssize_t _SLOT_OFF[N_SLOTS]
+cdef bint _in_place = _slot_offsets(_SLOTTED, _SLOT_OFF, N_SLOTS)
+cdef object _MISSING = object()
+
+
+def _plain_in_place():
+    """Tests only: whether plain_elements writes Mesh and Element slots in place (slots.pxi)."""
+    return _in_place
+
+
+cdef object _new_mesh(object vertices, object tris, object src, object rgba, object eid):
+    """Mesh._from_arrays(vertices, tris, src, NO_LINES, rgba, eid, None)."""
+    if not _in_place:
+        return Mesh._from_arrays(vertices, tris, src, NO_LINES, rgba, eid, None)
+    m = _alloc(Mesh)
+    _put_at(m, _SLOT_OFF[SM_VERTICES], vertices)
+    _put_at(m, _SLOT_OFF[SM_FACES], tris)
+    _put_at(m, _SLOT_OFF[SM_FACE_SOURCE], src)
+    _put_at(m, _SLOT_OFF[SM_LINES], NO_LINES)
+    _put_at(m, _SLOT_OFF[SM_RGBA], rgba)
+    _put_at(m, _SLOT_OFF[SM_ID], eid)
+    _put_at(m, _SLOT_OFF[SM_PTYPE], None)
+    return m
+
+
+cdef object _new_element(object eid, object etype, object name, object parent, object mesh, object rgba,
+                         object attributes):
+    """Element._from_values(eid, etype, name, parent, None, mesh, rgba, None, attributes)."""
+    if not _in_place:
+        return Element._from_values(eid, etype, name, parent, None, mesh, rgba, None, attributes)
+    e = _alloc(Element)
+    _put_at(e, _SLOT_OFF[SE_ID], eid)
+    _put_at(e, _SLOT_OFF[SE_TYPE], etype)
+    _put_at(e, _SLOT_OFF[SE_NAME], name)
+    _put_at(e, _SLOT_OFF[SE_PARENT], parent)
+    _put_at(e, _SLOT_OFF[SE_MATRIX], None)
+    _put_at(e, _SLOT_OFF[SE_MESH], mesh)
+    _put_at(e, _SLOT_OFF[SE_RGBA], rgba)
+    _put_at(e, _SLOT_OFF[SE_TEMPLATE], None)
+    _put_at(e, _SLOT_OFF[SE_ATTRIBUTES], attributes)
+    _put_at(e, _SLOT_OFF[SE_CHILDREN], None)  # made on first use
+    return e
+
+
+cdef object _plain_faces(const int64_t *d, Py_ssize_t n, int64_t nvert, int64_t nnorm):
+    """(triangles (m, 3) uint32, face_source (m,) int32) of a faces stream with no UV, colour or material
+    table (as _faces decodes it), or None when the stream is invalid."""
+    cdef uint32_t tris_buf[3 * SMALL_M]
+    cdef int32_t src_buf[SMALL_M]
+    cdef int32_t mat_buf[SMALL_M]
+    cdef int64_t uv_limit[1]
+    cdef Py_ssize_t m_max = (2 * n) // 5 + 2
+    cdef bint small = n <= SMALL_STREAM
+    cdef FaceOut o
+    cdef int code
+    cdef cnp.npy_intp dims[2]
+    memset(&o, 0, sizeof(FaceOut))
+    o.f_max = n // 4 + 1
+    uv_limit[0] = ANY_INDEX
+    if small:
+        o.tris = tris_buf
+        o.src = src_buf
+        o.mat = mat_buf
+    else:
+        o.tris = <uint32_t *>malloc(3 * m_max * sizeof(uint32_t))
+        o.src = <int32_t *>malloc(m_max * sizeof(int32_t))
+        o.mat = <int32_t *>malloc(m_max * sizeof(int32_t))
+    try:
+        if o.tris == NULL or o.src == NULL or o.mat == NULL:
+            return None
+        if n >= NOGIL_STREAM:
+            with nogil:
+                code = _decode_faces(d, n, nvert, 1, nnorm, ANY_INDEX, ANY_INDEX, uv_limit, &o)
+        else:
+            code = _decode_faces(d, n, nvert, 1, nnorm, ANY_INDEX, ANY_INDEX, uv_limit, &o)
+        if code != E_OK:
+            return None
+        dims[0] = o.m
+        dims[1] = 3
+        tris = cnp.PyArray_EMPTY(2, dims, cnp.NPY_UINT32, 0)
+        src = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
+        if o.m > 0:
+            memcpy(cnp.PyArray_DATA(tris), o.tris, 3 * o.m * sizeof(uint32_t))
+            memcpy(cnp.PyArray_DATA(src), o.src, o.m * sizeof(int32_t))
+        return tris, src
+    finally:
+        if small:
+            o.tris = NULL
+            o.src = NULL
+            o.mat = NULL
+        _free_out(&o)
+
+
+cdef object _plain_mesh(object g, object table, ArrayTable t, dict cache, object colors, object eid):
+    """(Mesh, rgba) of a threejs geometry (a geometry placeholder, or a dict) with no UV, colour
+    or material table, as bimgeo._load._threejs_mesh makes it; None when it is not one or does
+    not decode."""
+    cdef Py_ssize_t k = -1, kv = -1, kf = -1, kn = -1, used = 0
+    cdef int64_t nnorm = ANY_INDEX
+    cdef const int64_t *row
+    cdef cnp.ndarray items
+    if t is not None and type(g) is str:
+        k = t._geom(g)
+    if k >= 0:
+        # parse_response took the whole geometry: its rows say everything.
+        row = t._g + G_FIELDS * k
+        kv = row[G_VERTICES]
+        kf = row[G_FACES]
+        kn = row[G_NORMALS]
+        if not t._xyz(kv):
+            return None
+        vertices = t._view(kv, True)
+        items = <cnp.ndarray>t._view(kf, False)
+        if kn >= 0:
+            nnorm = min(t._r[3 * kn + 2] // 3, ANY_INDEX)
+        colorid = <object>row[G_COLORID] if row[G_HAS_COLORID] else None
+        used = 3 if kn >= 0 else 2
+        return _plain_tail(vertices, items, nnorm, colorid, t, used + 1, cache, colors, eid)
+    if type(g) is not dict:
+        return None
+    value = (<dict>g).get("vertices", _MISSING)
+    faces = (<dict>g).get("faces", _MISSING)
+    metadata = (<dict>g).get("metadata", _MISSING)
+    if value is _MISSING or faces is _MISSING:
+        return None
+    normals = None
+    if len(<dict>g) > (2 if metadata is _MISSING else 3):  # other keys than these three
+        if "uvs" in g or "colors" in g or "materials" in g:
+            return None
+        normals = (<dict>g).get("normals")
+    if normals is not None:
+        if t is not None:
+            kn = t._row(normals)
+        if kn >= 0:
+            nnorm = min(t._r[3 * kn + 2] // 3, ANY_INDEX)
+            used += 1
+        else:
+            nnorm = min(len(table.resolve(normals)) // 3, ANY_INDEX)  # as geometry_tables counts it
+    if t is not None:
+        kv = t._row(value)
+        kf = t._row(faces)
+    if kv >= 0 and t._xyz(kv):
+        vertices = t._view(kv, True)
+        used += 1
+    else:
+        vertices = table.vertices(value, eid)   # the general path's conversion (raises on bad input)
+    if kf >= 0 and t._r[3 * kf] == K_FACES:
+        items = <cnp.ndarray>t._view(kf, False)
+        used += 1
+    else:
+        items = as_items(table.faces(faces), eid)
+    colorid = None
+    if type(metadata) is dict:
+        colorid = (<dict>metadata).get("colorid")
+    elif isinstance(metadata, dict):
+        return None
+    return _plain_tail(vertices, items, nnorm, colorid, t, used, cache, colors, eid)
+
+
+cdef object _plain_tail(object vertices, cnp.ndarray items, int64_t nnorm, object colorid, ArrayTable t,
+                        Py_ssize_t used, dict cache, object colors, object eid):
+    """_plain_mesh's end: the faces decoded, the colour looked up, the Mesh made, ``used``
+    placeholders counted as resolved."""
+    cdef int64_t nvert = min(cnp.PyArray_DIM(vertices, 0), ANY_INDEX)
+    out = _plain_faces(<const int64_t *>cnp.PyArray_DATA(items), cnp.PyArray_DIM(items, 0), nvert, nnorm)
+    if out is None:
+        return None
+    rgba = None
+    if colorid is not None:
+        rgba = cache.get(colorid, _MISSING) if type(colorid) is int else _MISSING
+        if rgba is _MISSING:
+            rgba = colors.rgba(colorid)
+        if rgba is not None and type(rgba) is not tuple:
+            return None
+    if t is not None:
+        t.used += used
+    return _new_mesh(vertices, out[0], out[1], rgba, eid), rgba
+
+
+cdef object _plain_element(object obj, object tree_parent, object table, ArrayTable t, dict cache, object colors,
+                           bint owned):
+    """The Element of one plain object (see plain_elements), or None."""
+    if type(obj) is not dict:
+        return None
+    cdef dict o = <dict>obj
+    children = o.get("children")
+    if isinstance(children, list) and len(<list>children) > 0:
+        return None
+    eid = o.get("id")
+    if type(eid) is not str or VIRTUAL_MARK in <str>eid:
+        return None
+    attributes = o.get("attributes")
+    if type(attributes) is not dict:
+        return None
+    etype = o.get("type")
+    if not isinstance(etype, str):
+        etype = None
+    general = (<dict>attributes).get("general")
+    name = None
+    if type(general) is dict:
+        name = (<dict>general).get("name")
+        if not isinstance(name, str):
+            name = None
+    elif isinstance(general, dict):
+        return None
+    parent = o.get("parent")
+    if not isinstance(parent, str) or parent == NULL_GUID:
+        parent = tree_parent
+    geometry = (<dict>attributes).get("geometry")
+    mesh = None
+    rgba = None
+    if isinstance(geometry, dict):
+        if type(geometry) is not dict or len(<dict>geometry) != 1:
+            return None
+        out = _plain_mesh((<dict>geometry).get("threejs"), table, t, cache, colors, eid)
+        if out is None:
+            return None
+        mesh, rgba = out
+    # The attributes without the geometry: the parsed dict itself when the
+    # loader owns it (nothing can fail from here on), else a copy.
+    kept = attributes if owned else dict(<dict>attributes)
+    if mesh is not None:
+        del kept["geometry"]
+    return _new_element(eid, etype, name, parent, mesh, rgba, kept)
+
+
+def plain_elements(list objects, Py_ssize_t start, Py_ssize_t stop, parent, table, colors, list out, bint owned):
+    """Elements of the plain objects in ``objects[start:stop]``, appended to ``out``.
+
+    Returns the index of the first object in that range that is not plain
+    or does not decode (``stop`` when all are), so the caller takes that
+    one by its general path. Plain: a dict with a str ``id`` (not a
+    virtual element's), no children, a dict ``attributes`` whose
+    ``geometry`` is absent, not an object, or exactly ``{"threejs": {...}}``
+    with no ``uvs``, ``colors`` or ``materials`` table. The Element is the
+    one bimgeo.load makes: mesh world Z up, mm (from three.js Y up), matrix
+    None, ``parent`` the object's own when it is a str other than the null
+    GUID, else ``parent`` given here. ``table``: the chunk's ArrayTable;
+    ``colors``: the loader's colour table (``rgba(colorid)``, memoised in
+    its ``cache`` dict); ``owned``: the objects are the loader's own parse,
+    so an Element may keep an object's ``attributes`` dict (its geometry
+    removed) instead of a copy.
+    """
+    cdef Py_ssize_t i
+    cdef ArrayTable t = table if type(table) is ArrayTable else None
+    cache = getattr(colors, "cache", None)
+    if type(cache) is not dict:
+        return start
+    stop = min(stop, len(objects))
+    i = start
+    while i < stop:
+        try:
+            e = _plain_element(objects[i], parent, table, t, <dict>cache, colors, owned)
+        except Exception:
+            e = None  # the general path reports it
+        if e is None:
+            break
+        out.append(e)
+        if owned:
+            objects[i] = None  # its data now lives in the Element: free the rest of the parse early
+        i += 1
+    return max(i, start)
+
+
 def _unconvert(arr):
     """Z-up (x, y, z) rows back to the wire's Y-up (x, -y... ) order: (x, z, -y)."""
     v = arr.reshape(-1, 3)
@@ -1056,14 +1643,28 @@ def _unconvert(arr):
     return out.reshape(-1)
 
 
+cdef bint _geometries_on = True
+
+
+def _geometry_objects(on):
+    """Tests only: whether parse_response takes whole threejs geometry objects; returns the
+    previous setting."""
+    global _geometries_on
+    was = _geometries_on
+    _geometries_on = bool(on)
+    return was
+
+
 def parse_response(data):
     """Parse a response's JSON (UTF-8 bytes or str): returns (document, ArrayTable).
 
     Numeric arrays under the keys ``vertices``, ``normals`` and ``faces``
     are parsed here, bit-identical to ``json.loads``, into numpy pools and
-    replaced in the document by placeholder strings; resolve them with the
-    returned ArrayTable. Everything else is parsed by orjson. Malformed
-    JSON raises DecodeError.
+    replaced in the document by placeholder strings; so is a whole
+    ``threejs`` geometry object made only of those arrays and a flat
+    ``metadata`` object (numbers, true, false, null; an integer or null
+    ``colorid``). Resolve placeholders with the returned ArrayTable.
+    Everything else is parsed by orjson. Malformed JSON raises DecodeError.
     """
     import orjson
 
@@ -1091,10 +1692,18 @@ def parse_response(data):
     s.pools[1].itemsize = 8
     s.pools[2].itemsize = 8
     s.table.itemsize = 8
+    s.geoms.itemsize = 8
     s.out.itemsize = 1
+    s.geometries = _geometries_on
     try:
         with nogil:
-            code = _scan(b, n, &s)
+            # First sizes from the text (a number takes at least 2 bytes with
+            # its comma): fewer regrowths of the pools, each a copy.
+            if _reserve(&s.pools[K_VERTICES], n // 16) and _reserve(&s.pools[K_FACES], n // 16) \
+                    and _reserve(&s.out, n // 4):
+                code = _scan(b, n, &s)
+            else:
+                code = E_NOMEM
         if code == E_NOMEM:
             raise MemoryError()
         skeleton = PyBytes_FromStringAndSize(s.out.data, s.out.count)
@@ -1106,14 +1715,20 @@ def parse_response(data):
             _pool_array(&s.pools[K_FACES], np.int64),
         ]
         rows = _pool_array(&s.table, np.int64)
+        geoms = _pool_array(&s.geoms, np.int64)
     finally:
         free(s.out.data)
         free(s.pools[0].data)
         free(s.pools[1].data)
         free(s.pools[2].data)
         free(s.table.data)
+        free(s.geoms.data)
     try:
         doc = orjson.loads(skeleton)
     except (ValueError, TypeError) as exc:
+        try:
+            orjson.loads(raw)  # the same error, placed in the text the caller gave
+        except (ValueError, TypeError) as exact:
+            exc = exact
         raise DecodeError(f"invalid JSON: {exc}") from None
-    return doc, ArrayTable(pools, rows)
+    return doc, ArrayTable(pools, rows, geoms, raw)

@@ -28,6 +28,7 @@ __all__ = [
     "decode_geometry",
     "matrix_to_zup",
     "parse_response",
+    "plain_elements",
     "vertices_to_zup",
 ]
 
@@ -539,3 +540,111 @@ def decode_geometry(
     metadata = geometry.get("metadata")
     colorid = metadata.get("colorid") if isinstance(metadata, dict) else None
     return vertices, fd, colorid
+
+
+# ---------------------------------------------------------------------------
+# Plain elements (the loader's common case; compiled in bimgeo._core.threejs)
+# ---------------------------------------------------------------------------
+
+
+def plain_elements(
+    objects: List[Any],
+    start: int,
+    stop: int,
+    parent: Optional[str],
+    table: Any,
+    colors: Any,
+    out: List[Any],
+    owned: bool,
+) -> int:
+    """Elements of the plain objects in ``objects[start:stop]``, appended to ``out``.
+
+    Returns the index of the first object in that range that is not plain
+    or does not decode (``stop`` when all are), so the caller takes that
+    one by its general path. Plain: a dict with a str ``id`` (not a
+    virtual element's), no children, a dict ``attributes`` whose
+    ``geometry`` is absent, not an object, or exactly ``{"threejs": {...}}``
+    with ``vertices`` and ``faces`` and no ``uvs``, ``colors`` or
+    ``materials`` table. The Element is the one bimgeo.load makes: mesh
+    world Z up, mm (from three.js Y up), matrix None, ``parent`` the
+    object's own when it is a str other than the null GUID, else ``parent``
+    given here. ``table``: the chunk's ArrayTable; ``colors``: the loader's
+    colour table (``rgba(colorid)``); ``owned``: the objects are the
+    loader's own parse, so an Element may keep an object's ``attributes``
+    dict (its geometry removed) instead of a copy.
+    """
+    stop = min(stop, len(objects))
+    i = start
+    while i < stop:
+        used = table.used
+        try:
+            element = _plain_element(objects[i], parent, table, colors, owned)
+        except Exception:  # noqa: BLE001 - the general path reports it
+            element = None
+        if element is None:
+            table.used = used  # placeholders resolved on the way are resolved again there
+            break
+        out.append(element)
+        i += 1
+    return max(i, start)
+
+
+def _plain_element(obj: Any, tree_parent: Optional[str], table: Any, colors: Any, owned: bool) -> Any:
+    """The Element of one plain object (see plain_elements), or None."""
+    from .._model import NO_LINES, Mesh
+    from .._scene import NULL_GUID, VIRTUAL_MARK, Element
+
+    if type(obj) is not dict:
+        return None
+    children = obj.get("children")
+    if isinstance(children, list) and children:
+        return None
+    eid = obj.get("id")
+    if type(eid) is not str or VIRTUAL_MARK in eid:
+        return None
+    attributes = obj.get("attributes")
+    if type(attributes) is not dict:
+        return None
+    etype = obj.get("type")
+    general = attributes.get("general")
+    if isinstance(general, dict) and type(general) is not dict:
+        return None
+    name = general.get("name") if isinstance(general, dict) else None
+    parent = obj.get("parent")
+    if not isinstance(parent, str) or parent == NULL_GUID:
+        parent = tree_parent
+    geometry = attributes.get("geometry")
+    mesh = rgba = None
+    if isinstance(geometry, dict):
+        g = table.resolve(geometry.get("threejs"))  # a geometry placeholder of the compiled parse_response
+        if type(geometry) is not dict or len(geometry) != 1 or type(g) is not dict:
+            return None
+        if "vertices" not in g or "faces" not in g or "uvs" in g or "colors" in g or "materials" in g:
+            return None
+        vertices = table.vertices(g["vertices"], eid)
+        faces = table.faces(g["faces"])
+        normals = table.resolve(g.get("normals"))
+        n_normals = None if normals is None else len(normals) // 3
+        fd = decode_faces(faces, len(vertices), n_normals=n_normals, element_id=eid)
+        metadata = g.get("metadata")
+        if isinstance(metadata, dict) and type(metadata) is not dict:
+            return None
+        colorid = metadata.get("colorid") if isinstance(metadata, dict) else None
+        rgba = None if colorid is None else colors.rgba(colorid)
+        if rgba is not None and type(rgba) is not tuple:
+            return None
+        mesh = Mesh._from_arrays(vertices, fd.triangles, fd.face_source, NO_LINES, rgba, eid, None)
+    kept = attributes if owned else dict(attributes)
+    if mesh is not None:
+        del kept["geometry"]
+    return Element._from_values(
+        eid,
+        etype if isinstance(etype, str) else None,
+        name if isinstance(name, str) else None,
+        parent,
+        None,
+        mesh,
+        rgba,
+        None,
+        kept,
+    )
