@@ -506,3 +506,62 @@ def test_file_with_array_of_responses(tmp_path, implementation):
     scene = load(p)
     assert not scene.errors and scene["a"].mesh is scene["b"].mesh is scene.templates["T1"]
     assert scene.info["revision"] == 3
+
+
+def test_gc_paused_while_a_chunk_loads_and_restored():
+    """load pauses the cyclic collector per chunk (parsed JSON is acyclic) and always restores it."""
+    import gc
+    import io
+
+    seen = []
+
+    class Recording(io.BytesIO):
+        def read(self, *args):
+            seen.append(("read", gc.isenabled()))
+            return super().read(*args)
+
+    data = json.dumps(synthetic_response(5, seed=1)).encode()
+
+    def chunks():
+        for _ in range(2):
+            seen.append(("between", gc.isenabled()))
+            yield Recording(data)
+
+    assert gc.isenabled()
+    scene = load(chunks())
+    assert len(scene) == 10 and gc.isenabled()
+    assert seen == [("between", True), ("read", False)] * 2
+    gc.disable()
+    try:
+        load(data)
+        with pytest.raises(DecodeError):
+            load(b"{", strict=True)
+        assert not gc.isenabled()  # the caller's choice is kept
+    finally:
+        gc.enable()
+    with pytest.raises(DecodeError):
+        load(b"{")
+    assert gc.isenabled()
+
+
+def test_gc_pause_nested_across_threads():
+    import gc
+    import threading
+
+    from bimgeo._gcpause import gc_paused
+
+    inside, release = threading.Event(), threading.Event()
+
+    def worker():
+        with gc_paused():
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=worker)
+    with gc_paused(collect_young=True):
+        t.start()
+        inside.wait(10)
+    assert not gc.isenabled()  # the worker's pause is still on
+    release.set()
+    t.join(10)
+    assert gc.isenabled()

@@ -51,7 +51,6 @@ Sharing and deduplication
 """
 from __future__ import annotations
 
-import gc
 import json
 import math
 import operator
@@ -61,6 +60,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import numpy.typing as npt
 import orjson
+
+from ._gcpause import gc_paused
 
 __all__ = ["export_glb"]
 
@@ -757,16 +758,12 @@ def export_glb(
     crease_angle = float(crease_angle)
     if not (crease_angle >= 0.0 and math.isfinite(crease_angle)):
         raise ValueError(f"crease_angle must be a finite angle >= 0 in radians, not {crease_angle!r}")
-    enabled = gc.isenabled()
-    gc.disable()  # the writer makes tens of thousands of small acyclic objects: collections would find nothing
-    try:
+    # The writer makes tens of thousands of small acyclic objects: collections would find nothing.
+    with gc_paused():
         # Absurd placements may overflow on the way (inf): every output is
         # checked for that and refused with the element named, so no warning.
         with np.errstate(over="ignore"):
             return _export(list(scene), scale_factor, axes, units, up, normals, crease_angle, instancing)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _export(

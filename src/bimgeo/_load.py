@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from . import _backend
 from ._errors import BimgeoError, DecodeError, LimitError, UnsupportedError
+from ._gcpause import gc_paused
 from ._limits import Limits, get_default_limits
 from ._model import NO_LINES, RGBA, Mesh
 from ._scene import NULL_GUID, VIRTUAL_MARK, Element, ElementError, Scene
@@ -518,7 +519,11 @@ def load(source: Any, *, strict: bool = False, limits: Optional[Limits] = None) 
     loader = _Loader(bool(strict), limits)
     sources: Iterable[Any] = source if _is_chunk_list(source) else [source]
     for src in sources:
-        doc, table = _document(src, limits)
-        loader.chunk(doc, table, doc is not src)
-        del doc, table
+        # Parsed JSON and elements are acyclic: automatic collections during
+        # a chunk would find nothing (_gcpause.py); the young generation is
+        # collected once after it. (Not while waiting for the next chunk.)
+        with gc_paused(collect_young=True):
+            doc, table = _document(src, limits)
+            loader.chunk(doc, table, doc is not src)
+            del doc, table
     return loader.finish()
