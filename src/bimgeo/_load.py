@@ -257,6 +257,9 @@ class _Loader:
             exc = DecodeError(f"malformed element: {type_name(exc)}: {exc}", element_id=eid)
         if self.strict:
             raise exc
+        # Kept without its traceback: the frames would hold the parsed chunk
+        # (and, through the loader, the scene: a cycle) as long as the error.
+        exc.__traceback__ = None
         self.scene.errors.append(ElementError(eid, type if isinstance(type, str) else None, str(exc), exc))
 
     def tick(self) -> None:
@@ -520,9 +523,9 @@ def load(source: Any, *, strict: bool = False, limits: Optional[Limits] = None) 
     sources: Iterable[Any] = source if _is_chunk_list(source) else [source]
     for src in sources:
         # Parsed JSON and elements are acyclic: automatic collections during
-        # a chunk would find nothing (_gcpause.py); the young generation is
-        # collected once after it. (Not while waiting for the next chunk.)
-        with gc_paused(collect_young=True):
+        # a chunk would find nothing (_gcpause.py); the collector catches up
+        # once after it. (Not while waiting for the next chunk.)
+        with gc_paused(settle=True):
             doc, table = _document(src, limits)
             loader.chunk(doc, table, doc is not src)
             del doc, table
