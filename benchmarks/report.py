@@ -147,12 +147,16 @@ def section_load(out: Dict[str, Any], summary: List[str], n: int, repeats: int, 
         core_threejs = None
     rows = []
     res: Dict[str, Any] = {}
-    for label, digits, mix in (
-        (f"{n:,} elements, short digits", "short", "building"),
-        (f"{n:,} elements, 17 digits", "long", "building"),
-        (f"{n:,} boxes, short digits", "short", "boxes"),
+    for label, digits, mix, indent in (
+        (f"{n:,} elements, short digits", "short", "building", None),
+        (f"{n:,} elements, 17 digits", "long", "building", None),
+        (f"{n:,} boxes, short digits", "short", "boxes", None),
+        (f"{n:,} boxes, indented (indent=4)", "short", "boxes", 4),
     ):
-        data = S.threejs_bytes(n, 0, digits, mix)
+        if indent is None:
+            data = S.threejs_bytes(n, 0, digits, mix)
+        else:  # pretty-printed, as the API documents show responses
+            data = json.dumps(S.threejs_response(n, 0, digits, mix), indent=indent).encode()
         cands: Dict[str, Callable[[], Any]] = {
             "bimgeo.load": lambda data=data: bimgeo.load(data),
             "json.loads": lambda data=data: json.loads(data),

@@ -545,10 +545,6 @@ cdef double _slow_double(const char *s, Py_ssize_t length, bint *ok) noexcept no
     return r
 
 
-cdef inline bint _is_ws(char c) noexcept nogil:
-    return c == b' ' or c == b'\n' or c == b'\r' or c == b'\t'
-
-
 cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, double *out) noexcept nogil:
     """Parse one strict JSON number at b[i:]; return the index after it, or -1.
 
@@ -711,16 +707,36 @@ cdef struct Scan:
     bint geometries  # take whole threejs geometry objects (tests switch it off: _geometry_objects)
 
 
+cdef inline Py_ssize_t _skip_ws(const char *b, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """First non-whitespace index from i (b[n] is a NUL sentinel, so at most n).
+
+    Runs of spaces (the indentation of pretty-printed responses: a newline
+    and a few dozen spaces before every number) go eight bytes at a time.
+    """
+    cdef uint64_t w
+    while True:
+        if b[i] == b' ':
+            while i + 8 <= n:
+                memcpy(&w, b + i, 8)
+                if w != 0x2020202020202020ULL:
+                    break
+                i += 8
+            while b[i] == b' ':
+                i += 1
+        elif b[i] == b'\n' or b[i] == b'\r' or b[i] == b'\t':
+            i += 1
+        else:
+            return i
+
+
 cdef Py_ssize_t _parse_array(const char *b, Py_ssize_t i, Py_ssize_t n, int kind, Scan *s) noexcept nogil:
     """Parse a flat numeric JSON array starting at b[i] == '['; index after ']' or -1 (nothing kept)."""
     cdef Pool *p = &s.pools[kind]
     cdef Py_ssize_t start_count = p.count, j, k, cnt
     cdef double *dv
     cdef double y
-    i += 1
-    while i < n and _is_ws(b[i]):
-        i += 1
-    if i < n and b[i] == b']':
+    i = _skip_ws(b, i + 1, n)
+    if b[i] == b']':
         return i + 1
     while True:
         if p.count >= p.cap and not _reserve(p, 1):
@@ -735,15 +751,9 @@ cdef Py_ssize_t _parse_array(const char *b, Py_ssize_t i, Py_ssize_t n, int kind
             p.count = start_count
             return -1
         p.count += 1
-        while i < n and _is_ws(b[i]):
-            i += 1
-        if i >= n:
-            p.count = start_count
-            return -1
+        i = _skip_ws(b, i, n)
         if b[i] == b',':
-            i += 1
-            while i < n and _is_ws(b[i]):
-                i += 1
+            i = _skip_ws(b, i + 1, n)
             continue
         if b[i] == b']':
             break
@@ -846,14 +856,10 @@ cdef int _scan(const char *b, Py_ssize_t n, Scan *s) noexcept nogil:
         kind = _key_kind(b, ks, ke)
         if kind < 0:
             continue
-        j = i
-        while j < n and _is_ws(b[j]):
-            j += 1
-        if j >= n or b[j] != b':':
+        j = _skip_ws(b, i, n)
+        if b[j] != b':':
             continue
-        j += 1
-        while j < n and _is_ws(b[j]):
-            j += 1
+        j = _skip_ws(b, j + 1, n)
         if kind == K_THREEJS:
             if b[j] != b'{' or not s.geometries:
                 continue
@@ -936,13 +942,6 @@ cdef bint _emit_placeholder(Scan *s, char tag, int64_t idx) noexcept nogil:
     return _emit(s, ph, length + 1)
 
 
-cdef inline Py_ssize_t _skip_ws(const char *b, Py_ssize_t i) noexcept nogil:
-    """First non-whitespace index from i (b[n] is a NUL sentinel)."""
-    while _is_ws(b[i]):
-        i += 1
-    return i
-
-
 cdef inline Py_ssize_t _plain_key(const char *b, Py_ssize_t i, Py_ssize_t *ke) noexcept nogil:
     """A key at b[i] == '"' made only of ASCII letters, digits and '_' (so no escape and nothing to
     validate as UTF-8): index after its closing quote (its text is b[i + 1:ke[0]]), or -1."""
@@ -976,7 +975,7 @@ cdef Py_ssize_t _parse_metadata(const char *b, Py_ssize_t i, Py_ssize_t n, int64
     cdef double ignored
     cdef int64_t value
     cdef bint seen_colorid = False, colorid
-    i = _skip_ws(b, i + 1)
+    i = _skip_ws(b, i + 1, n)
     if b[i] == b'}':
         return i + 1
     while True:
@@ -989,10 +988,10 @@ cdef Py_ssize_t _parse_metadata(const char *b, Py_ssize_t i, Py_ssize_t n, int64
             if seen_colorid:
                 return -1  # a repeated colorid: the last one counts, leave it to the general parser
             seen_colorid = True
-        i = _skip_ws(b, i)
+        i = _skip_ws(b, i, n)
         if b[i] != b':':
             return -1
-        i = _skip_ws(b, i + 1)
+        i = _skip_ws(b, i + 1, n)
         if b[i] == b'n' and _is_literal(b, i, "null", 4):
             i += 4
         elif colorid:
@@ -1011,9 +1010,9 @@ cdef Py_ssize_t _parse_metadata(const char *b, Py_ssize_t i, Py_ssize_t n, int64
             if q < 0 or ignored - ignored != 0.0:
                 return -1  # orjson refuses numbers past the double range: let it say so
             i = q
-        i = _skip_ws(b, i)
+        i = _skip_ws(b, i, n)
         if b[i] == b',':
-            i = _skip_ws(b, i + 1)
+            i = _skip_ws(b, i + 1, n)
             continue
         if b[i] == b'}':
             return i + 1
@@ -1044,7 +1043,7 @@ cdef Py_ssize_t _parse_geometry(const char *b, Py_ssize_t i, Py_ssize_t n, Scan 
     g[G_META_START] = -1
     g[G_META_END] = -1
     g[G_ORDER] = 0
-    i = _skip_ws(b, i + 1)
+    i = _skip_ws(b, i + 1, n)
     while True:
         ks = i + 1
         i = _plain_key(b, i, &ke)
@@ -1063,10 +1062,10 @@ cdef Py_ssize_t _parse_geometry(const char *b, Py_ssize_t i, Py_ssize_t n, Scan 
             break
         seen |= 1 << key
         g[G_ORDER] = g[G_ORDER] * 8 + key + 1
-        i = _skip_ws(b, i)
+        i = _skip_ws(b, i, n)
         if b[i] != b':':
             break
-        i = _skip_ws(b, i + 1)
+        i = _skip_ws(b, i + 1, n)
         if key == 3:
             if b[i] != b'{':
                 break
@@ -1087,9 +1086,9 @@ cdef Py_ssize_t _parse_geometry(const char *b, Py_ssize_t i, Py_ssize_t n, Scan 
             if row < 0:
                 break
             g[key] = row
-        i = _skip_ws(b, q)
+        i = _skip_ws(b, q, n)
         if b[i] == b',':
-            i = _skip_ws(b, i + 1)
+            i = _skip_ws(b, i + 1, n)
             continue
         if b[i] == b'}' and (seen & 3) == 3 and _reserve(&s.geoms, G_FIELDS):
             dst = (<int64_t *>s.geoms.data) + s.geoms.count
