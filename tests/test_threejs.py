@@ -477,3 +477,19 @@ def test_fast_path_garbage_never_crashes(noise, at):
         # orjson is stricter than json on a few inputs (e.g. lone surrogates, NaN): acceptable
         return
     _resolve_everything(doc, table)
+
+
+@needs_compiled
+def test_fast_path_whitespace_runs_of_every_length():
+    """Indentation is skipped eight spaces at a time: runs of 0..40 spaces (and tabs, newlines)
+    around numbers, up to the very end of the text, parse as json.loads does."""
+    for k in range(41):
+        gap = " " * k
+        for sep in (gap, "\n" + gap, gap + "\t", "\r\n" + gap):
+            numbers = sep.join(f"{v}{sep}," for v in range(11)) + f"{sep}11{sep}"
+            text = '{"vertices":' + sep + "[" + sep + numbers + "]" + sep + "}" + sep
+            doc, table = COMPILED.parse_response(text.encode())
+            assert table.extracted == 1
+            assert table.resolve(doc["vertices"]).tolist() == [float(v) for v in range(12)]
+            with pytest.raises(DecodeError):
+                COMPILED.parse_response(text[: text.rindex("]")].encode())  # cut in the trailing run
