@@ -399,3 +399,37 @@ def test_random_responses_agree():
             elif r < 0.6:
                 obj["children"] = [synthetic_response(1, seed=round_)["objects"][0]]
         assert_all_modes_agree(_dumps(doc, rng.choice([None, 1])))
+
+
+def test_elements_made_in_place_are_ordinary_objects():
+    """plain_elements writes Element and Mesh slots in place: the objects must be what the
+    attribute route makes (GC-tracked, right reference counts, freed when dropped)."""
+    import gc
+    import sys
+    import weakref
+
+    data = _dumps(synthetic_response(3, seed=4))
+    doc, table = compiled.parse_response(data)
+    out: List[Any] = []
+    assert compiled.plain_elements(doc["objects"], 0, 3, "p", table, _Colors(doc["colors"]), out, True) == 3
+    e = out[0]
+    assert type(e) is bimgeo.Element and type(e.mesh) is bimgeo.Mesh
+    assert gc.is_tracked(e) and gc.is_tracked(e.mesh)
+    m = e.mesh
+    twin = bimgeo.Element._from_values(
+        e.id, e.type, e.name, e.parent, None,
+        bimgeo.Mesh._from_arrays(m.vertices, m.faces, m.face_source, m.lines, m.rgba, m.id, None),
+        e.rgba, None, dict(e.attributes),
+    )  # the attribute route
+    del m
+    # outside assert (pytest keeps the values it shows): one reference each, from its element
+    counts = (sys.getrefcount(e.mesh), sys.getrefcount(e.attributes))
+    want = (sys.getrefcount(twin.mesh), sys.getrefcount(twin.attributes))
+    assert counts == want
+    assert e.children == [] and e.children is e.children
+    e.children.append("x")
+    e.name = "renamed"
+    assert e.children == ["x"] and e.name == "renamed" and e.parent == out[0].parent
+    ref = weakref.ref(e.mesh)
+    del e, out
+    assert ref() is None
