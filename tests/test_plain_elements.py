@@ -433,3 +433,21 @@ def test_elements_made_in_place_are_ordinary_objects():
     ref = weakref.ref(e.mesh)
     del e, out
     assert ref() is None
+
+
+@pytest.mark.parametrize("key", ["vertices", "normals"])
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "1e309"])
+def test_numbers_past_double_range_refused_like_the_twin(key, value):
+    """orjson (the twin's parser) refuses numbers past the double range; the scan leaves such an
+    array to it, so both raise the same error, at the same place in the text."""
+    arr = "[1.5,2,3,4,5,6,7,8," + value + "]"
+    g = '{"vertices":[1,2,3,4,5,6,7,8,9],"faces":[0,0,1,2],"%s":%s}' % (key, arr) if key == "normals" else \
+        '{"vertices":%s,"faces":[0,0,1,2]}' % arr
+    text = ('{"objects":[{"id":"a","attributes":{"geometry":{"threejs":%s}}}],"x":{"%s":%s}}' % (g, key, arr)).encode()
+    messages = []
+    for tj in (compiled, pure):
+        with pytest.raises(DecodeError, match="invalid JSON") as info:
+            tj.parse_response(text)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert assert_all_modes_agree(text)[0] == "DecodeError"

@@ -10,8 +10,9 @@ Besides ``decode_faces`` this module has the JSON fast path
 ``parse_response``: one scan over the response bytes pulls every numeric
 array under a key ``vertices``, ``normals`` (float64, parsed exactly as
 ``json.loads`` + ``float`` would: Clinger's fast path, then Eisel-Lemire,
-then CPython's own ``PyOS_string_to_double``) or ``faces`` (int64) straight
-into numpy pools, leaving a small placeholder string in their place, and
+then CPython's own ``PyOS_string_to_double``; a number past the double
+range leaves its array to orjson, which refuses the document as the twin
+does) or ``faces`` (int64) straight into numpy pools, leaving a small placeholder string in their place, and
 takes a whole ``threejs`` geometry object made only of those arrays and a
 flat ``metadata`` the same way; orjson parses the remaining skeleton.
 Measured on 2,000 small threejs elements (benchmarks/report.py, load
@@ -747,6 +748,8 @@ cdef Py_ssize_t _parse_array(const char *b, Py_ssize_t i, Py_ssize_t n, int kind
             i = _parse_int(b, i, n, (<int64_t *>p.data) + p.count)
         else:
             i = _parse_double(b, i, n, (<double *>p.data) + p.count)
+            if i >= 0 and (<double *>p.data)[p.count] - (<double *>p.data)[p.count] != 0.0:
+                i = -1  # past the double range (1e400): orjson refuses the document, as the twin does
         if i < 0:
             p.count = start_count
             return -1
