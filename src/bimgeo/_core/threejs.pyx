@@ -546,13 +546,13 @@ cdef double _slow_double(const char *s, Py_ssize_t length, bint *ok) noexcept no
     return r
 
 
-cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, double *out) noexcept nogil:
+cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, double *out) noexcept nogil:
     """Parse one strict JSON number at b[i:]; return the index after it, or -1.
 
     The value equals float(json.loads(text)) bit for bit (an integer
-    literal, even -0, converts as Python's int -> float does). b[n] must be
-    a NUL sentinel (a bytes object's buffer has one): the digit loops stop
-    there without testing i < n.
+    literal, even -0, converts as Python's int -> float does). The text
+    must end with a NUL (a bytes object's buffer does): the loops stop
+    there, so they need no length.
     """
     cdef Py_ssize_t start = i, digits = 0
     cdef bint neg = False, integral = True, exact
@@ -604,8 +604,6 @@ cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, 
                 e = e * 10 + (b[i] - 48)
             i += 1
         exp10 += -e if eneg else e
-    if i > n:
-        return -1  # not reached: the sentinel stops every loop at n
     if integral and man == 0:
         out[0] = 0.0  # json.loads gives int 0 for "-0": float(0) is +0.0
         return i
@@ -628,9 +626,9 @@ cdef inline Py_ssize_t _parse_double(const char *b, Py_ssize_t i, Py_ssize_t n, 
     return i
 
 
-cdef inline Py_ssize_t _parse_int(const char *b, Py_ssize_t i, Py_ssize_t n, int64_t *out) noexcept nogil:
+cdef inline Py_ssize_t _parse_int(const char *b, Py_ssize_t i, int64_t *out) noexcept nogil:
     """Parse one JSON integer (no fraction or exponent) fitting int64; -1 otherwise.
-    b[n] must be a NUL sentinel (see _parse_double)."""
+    The text must end with a NUL (see _parse_double)."""
     cdef bint neg = False
     cdef uint64_t v = 0
     if b[i] == b'-':
@@ -646,7 +644,7 @@ cdef inline Py_ssize_t _parse_int(const char *b, Py_ssize_t i, Py_ssize_t n, int
             i += 1
     else:
         return -1
-    if b[i] == b'.' or b[i] == b'e' or b[i] == b'E' or i > n:
+    if b[i] == b'.' or b[i] == b'e' or b[i] == b'E':
         return -1
     out[0] = -<int64_t>v if neg else <int64_t>v
     return i
@@ -695,6 +693,7 @@ cdef enum:
     G_META_END = 6
     G_ORDER = 7
     G_FIELDS = 8
+    KEY_METADATA = 3  # key ids: G_VERTICES, G_FACES, G_NORMALS (their row's field), then metadata
 
 _GEOMETRY_KEYS = ("vertices", "faces", "normals", "metadata")
 
@@ -745,9 +744,9 @@ cdef Py_ssize_t _parse_array(const char *b, Py_ssize_t i, Py_ssize_t n, int kind
             p.count = start_count
             return -1
         if kind == K_FACES:
-            i = _parse_int(b, i, n, (<int64_t *>p.data) + p.count)
+            i = _parse_int(b, i, (<int64_t *>p.data) + p.count)
         else:
-            i = _parse_double(b, i, n, (<double *>p.data) + p.count)
+            i = _parse_double(b, i, (<double *>p.data) + p.count)
             if i >= 0 and (<double *>p.data)[p.count] - (<double *>p.data)[p.count] != 0.0:
                 i = -1  # past the double range (1e400): orjson refuses the document, as the twin does
         if i < 0:
@@ -874,7 +873,7 @@ cdef int _scan(const char *b, Py_ssize_t n, Scan *s) noexcept nogil:
             idx = s.geoms.count // G_FIELDS - 1
             tag = b'g'
         else:
-            if j >= n or b[j] != b'[':
+            if b[j] != b'[':
                 continue
             start = s.pools[kind].count
             q = _parse_array(b, j, n, kind, s)
@@ -998,7 +997,7 @@ cdef Py_ssize_t _parse_metadata(const char *b, Py_ssize_t i, Py_ssize_t n, int64
         if b[i] == b'n' and _is_literal(b, i, "null", 4):
             i += 4
         elif colorid:
-            q = _parse_int(b, i, n, &value)
+            q = _parse_int(b, i, &value)
             if q < 0:
                 return -1
             g[G_HAS_COLORID] = 1
@@ -1009,7 +1008,7 @@ cdef Py_ssize_t _parse_metadata(const char *b, Py_ssize_t i, Py_ssize_t n, int64
         elif b[i] == b'f' and _is_literal(b, i, "false", 5):
             i += 5
         else:
-            q = _parse_double(b, i, n, &ignored)
+            q = _parse_double(b, i, &ignored)
             if q < 0 or ignored - ignored != 0.0:
                 return -1  # orjson refuses numbers past the double range: let it say so
             i = q
@@ -1033,7 +1032,6 @@ cdef Py_ssize_t _parse_geometry(const char *b, Py_ssize_t i, Py_ssize_t n, Scan 
     cdef int64_t g[G_FIELDS]
     cdef int64_t row
     cdef int key, seen = 0, kind
-    cdef int64_t *dst
     saved[0] = s.pools[0].count
     saved[1] = s.pools[1].count
     saved[2] = s.pools[2].count
@@ -1060,7 +1058,7 @@ cdef Py_ssize_t _parse_geometry(const char *b, Py_ssize_t i, Py_ssize_t n, Scan 
         elif ke - ks == 7 and _is_literal(b, ks, "normals", 7):
             key = G_NORMALS
         elif ke - ks == 8 and _is_literal(b, ks, "metadata", 8):
-            key = 3
+            key = KEY_METADATA
         if key < 0 or seen & (1 << key):
             break
         seen |= 1 << key
@@ -1069,7 +1067,7 @@ cdef Py_ssize_t _parse_geometry(const char *b, Py_ssize_t i, Py_ssize_t n, Scan 
         if b[i] != b':':
             break
         i = _skip_ws(b, i + 1, n)
-        if key == 3:
+        if key == KEY_METADATA:
             if b[i] != b'{':
                 break
             q = _parse_metadata(b, i, n, g)
@@ -1093,13 +1091,13 @@ cdef Py_ssize_t _parse_geometry(const char *b, Py_ssize_t i, Py_ssize_t n, Scan 
         if b[i] == b',':
             i = _skip_ws(b, i + 1, n)
             continue
-        if b[i] == b'}' and (seen & 3) == 3 and _reserve(&s.geoms, G_FIELDS):
-            dst = (<int64_t *>s.geoms.data) + s.geoms.count
-            memcpy(dst, g, G_FIELDS * sizeof(int64_t))
+        if b[i] == b'}' and (seen & 3) == 3:  # vertices and faces seen
+            if not _reserve(&s.geoms, G_FIELDS):
+                s.code = E_NOMEM
+                break
+            memcpy((<int64_t *>s.geoms.data) + s.geoms.count, g, G_FIELDS * sizeof(int64_t))
             s.geoms.count += G_FIELDS
             return i + 1
-        if b[i] == b'}' and (seen & 3) == 3:
-            s.code = E_NOMEM
         break
     s.pools[0].count = saved[0]
     s.pools[1].count = saved[1]
@@ -1259,7 +1257,7 @@ cdef class ArrayTable:
             order //= 8
         out = {}
         for key in reversed(keys):
-            if key == 3:
+            if key == KEY_METADATA:
                 out["metadata"] = orjson.loads(self._text[g[G_META_START]:g[G_META_END]])
             else:
                 out[_GEOMETRY_KEYS[key]] = "\x00%d" % g[key]
@@ -1471,79 +1469,40 @@ cdef object _plain_faces(const int64_t *d, Py_ssize_t n, int64_t nvert, int64_t 
 
 
 cdef object _plain_mesh(object g, object table, ArrayTable t, dict cache, object colors, object eid):
-    """(Mesh, rgba) of a threejs geometry (a geometry placeholder, or a dict) with no UV, colour
-    or material table, as bimgeo._load._threejs_mesh makes it; None when it is not one or does
-    not decode."""
-    cdef Py_ssize_t k = -1, kv = -1, kf = -1, kn = -1, used = 0
-    cdef int64_t nnorm = ANY_INDEX
+    """(Mesh, rgba) of a threejs geometry (a geometry placeholder, or a dict), as
+    bimgeo._load._threejs_mesh makes it; None when it is neither. Raises as decode_geometry."""
+    cdef Py_ssize_t k = -1, kn
     cdef const int64_t *row
     cdef cnp.ndarray items
     if t is not None and type(g) is str:
         k = t._geom(g)
-    if k >= 0:
-        # parse_response took the whole geometry: its rows say everything.
-        row = t._g + G_FIELDS * k
-        kv = row[G_VERTICES]
-        kf = row[G_FACES]
-        kn = row[G_NORMALS]
-        if not t._xyz(kv):
+    if k < 0:
+        if type(g) is not dict:
             return None
-        vertices = t._view(kv, True)
-        items = <cnp.ndarray>t._view(kf, False)
-        if kn >= 0:
-            nnorm = min(t._r[3 * kn + 2] // 3, ANY_INDEX)
-        colorid = <object>row[G_COLORID] if row[G_HAS_COLORID] else None
-        used = 3 if kn >= 0 else 2
-        return _plain_tail(vertices, items, nnorm, colorid, t, used + 1, cache, colors, eid)
-    if type(g) is not dict:
+        # a geometry the parse did not take whole (or a dict the caller parsed): the general decoder
+        vertices, fd, colorid = decode_geometry(g, table, eid)
+        return _plain_tail(vertices, fd.triangles, fd.face_source, colorid, cache, colors, eid)
+    # parse_response took the whole geometry: its rows say everything (no UV, colour or material table).
+    row = t._g + G_FIELDS * k
+    kn = row[G_NORMALS]
+    if not t._xyz(row[G_VERTICES]):
         return None
-    value = (<dict>g).get("vertices", _MISSING)
-    faces = (<dict>g).get("faces", _MISSING)
-    metadata = (<dict>g).get("metadata", _MISSING)
-    if value is _MISSING or faces is _MISSING:
-        return None
-    normals = None
-    if len(<dict>g) > (2 if metadata is _MISSING else 3):  # other keys than these three
-        if "uvs" in g or "colors" in g or "materials" in g:
-            return None
-        normals = (<dict>g).get("normals")
-    if normals is not None:
-        if t is not None:
-            kn = t._row(normals)
-        if kn >= 0:
-            nnorm = min(t._r[3 * kn + 2] // 3, ANY_INDEX)
-            used += 1
-        else:
-            nnorm = min(len(table.resolve(normals)) // 3, ANY_INDEX)  # as geometry_tables counts it
-    if t is not None:
-        kv = t._row(value)
-        kf = t._row(faces)
-    if kv >= 0 and t._xyz(kv):
-        vertices = t._view(kv, True)
-        used += 1
-    else:
-        vertices = table.vertices(value, eid)   # the general path's conversion (raises on bad input)
-    if kf >= 0 and t._r[3 * kf] == K_FACES:
-        items = <cnp.ndarray>t._view(kf, False)
-        used += 1
-    else:
-        items = as_items(table.faces(faces), eid)
-    colorid = None
-    if type(metadata) is dict:
-        colorid = (<dict>metadata).get("colorid")
-    elif isinstance(metadata, dict):
-        return None
-    return _plain_tail(vertices, items, nnorm, colorid, t, used, cache, colors, eid)
-
-
-cdef object _plain_tail(object vertices, cnp.ndarray items, int64_t nnorm, object colorid, ArrayTable t,
-                        Py_ssize_t used, dict cache, object colors, object eid):
-    """_plain_mesh's end: the faces decoded, the colour looked up, the Mesh made, ``used``
-    placeholders counted as resolved."""
-    cdef int64_t nvert = min(cnp.PyArray_DIM(vertices, 0), ANY_INDEX)
-    out = _plain_faces(<const int64_t *>cnp.PyArray_DATA(items), cnp.PyArray_DIM(items, 0), nvert, nnorm)
+    vertices = t._view(row[G_VERTICES], True)
+    items = <cnp.ndarray>t._view(row[G_FACES], False)
+    out = _plain_faces(
+        <const int64_t *>cnp.PyArray_DATA(items), cnp.PyArray_DIM(items, 0),
+        min(cnp.PyArray_DIM(vertices, 0), ANY_INDEX), ANY_INDEX if kn < 0 else min(t._r[3 * kn + 2] // 3, ANY_INDEX),
+    )
     if out is None:
         return None
+    t.used += 4 if kn >= 0 else 3  # the geometry and its arrays
+    return _plain_tail(vertices, out[0], out[1], <object>row[G_COLORID] if row[G_HAS_COLORID] else None,
+                       cache, colors, eid)
+
+
+cdef object _plain_tail(object vertices, object tris, object src, object colorid, dict cache, object colors,
+                        object eid):
+    """_plain_mesh's end: the colour looked up (memoised by the loader's colour table), the Mesh made."""
     rgba = None
     if colorid is not None:
         rgba = cache.get(colorid, _MISSING) if type(colorid) is int else _MISSING
@@ -1551,9 +1510,7 @@ cdef object _plain_tail(object vertices, cnp.ndarray items, int64_t nnorm, objec
             rgba = colors.rgba(colorid)
         if rgba is not None and type(rgba) is not tuple:
             return None
-    if t is not None:
-        t.used += used
-    return _new_mesh(vertices, out[0], out[1], rgba, eid), rgba
+    return _new_mesh(vertices, tris, src, rgba, eid), rgba
 
 
 cdef object _plain_element(object obj, object tree_parent, object table, ArrayTable t, dict cache, object colors,
@@ -1611,8 +1568,8 @@ def plain_elements(list objects, Py_ssize_t start, Py_ssize_t stop, parent, tabl
     one by its general path. Plain: a dict with a str ``id`` (not a
     virtual element's), no children, a dict ``attributes`` whose
     ``geometry`` is absent, not an object, or exactly ``{"threejs": {...}}``
-    with no ``uvs``, ``colors`` or ``materials`` table. The Element is the
-    one bimgeo.load makes: mesh world Z up, mm (from three.js Y up), matrix
+    (decoded by decode_geometry, or from parse_response's rows when it took
+    the geometry whole). The Element is the one bimgeo.load makes: mesh world Z up, mm (from three.js Y up), matrix
     None, ``parent`` the object's own when it is a str other than the null
     GUID, else ``parent`` given here. ``table``: the chunk's ArrayTable;
     ``colors``: the loader's colour table (``rgba(colorid)``, memoised in
@@ -1620,7 +1577,7 @@ def plain_elements(list objects, Py_ssize_t start, Py_ssize_t stop, parent, tabl
     so an Element may keep an object's ``attributes`` dict (its geometry
     removed) instead of a copy.
     """
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, used
     cdef ArrayTable t = table if type(table) is ArrayTable else None
     cache = getattr(colors, "cache", None)
     if type(cache) is not dict:
@@ -1628,11 +1585,14 @@ def plain_elements(list objects, Py_ssize_t start, Py_ssize_t stop, parent, tabl
     stop = min(stop, len(objects))
     i = start
     while i < stop:
+        used = t.used if t is not None else 0
         try:
             e = _plain_element(objects[i], parent, table, t, <dict>cache, colors, owned)
         except Exception:
             e = None  # the general path reports it
         if e is None:
+            if t is not None:
+                t.used = used  # placeholders resolved on the way are resolved again there
             break
         out.append(e)
         if owned:

@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .._errors import DecodeError
+from .._model import NO_LINES, Mesh
+from .._scene import NULL_GUID, VIRTUAL_MARK, Element
 
 __all__ = [
     "ArrayTable",
@@ -564,8 +566,7 @@ def plain_elements(
     one by its general path. Plain: a dict with a str ``id`` (not a
     virtual element's), no children, a dict ``attributes`` whose
     ``geometry`` is absent, not an object, or exactly ``{"threejs": {...}}``
-    with ``vertices`` and ``faces`` and no ``uvs``, ``colors`` or
-    ``materials`` table. The Element is the one bimgeo.load makes: mesh
+    (decoded by decode_geometry). The Element is the one bimgeo.load makes: mesh
     world Z up, mm (from three.js Y up), matrix None, ``parent`` the
     object's own when it is a str other than the null GUID, else ``parent``
     given here. ``table``: the chunk's ArrayTable; ``colors``: the loader's
@@ -585,15 +586,14 @@ def plain_elements(
             table.used = used  # placeholders resolved on the way are resolved again there
             break
         out.append(element)
+        if owned:
+            objects[i] = None  # its data now lives in the Element: free the rest of the parse early
         i += 1
     return max(i, start)
 
 
 def _plain_element(obj: Any, tree_parent: Optional[str], table: Any, colors: Any, owned: bool) -> Any:
     """The Element of one plain object (see plain_elements), or None."""
-    from .._model import NO_LINES, Mesh
-    from .._scene import NULL_GUID, VIRTUAL_MARK, Element
-
     if type(obj) is not dict:
         return None
     children = obj.get("children")
@@ -619,17 +619,7 @@ def _plain_element(obj: Any, tree_parent: Optional[str], table: Any, colors: Any
         g = table.resolve(geometry.get("threejs"))  # a geometry placeholder of the compiled parse_response
         if type(geometry) is not dict or len(geometry) != 1 or type(g) is not dict:
             return None
-        if "vertices" not in g or "faces" not in g or "uvs" in g or "colors" in g or "materials" in g:
-            return None
-        vertices = table.vertices(g["vertices"], eid)
-        faces = table.faces(g["faces"])
-        normals = table.resolve(g.get("normals"))
-        n_normals = None if normals is None else len(normals) // 3
-        fd = decode_faces(faces, len(vertices), n_normals=n_normals, element_id=eid)
-        metadata = g.get("metadata")
-        if isinstance(metadata, dict) and type(metadata) is not dict:
-            return None
-        colorid = metadata.get("colorid") if isinstance(metadata, dict) else None
+        vertices, fd, colorid = decode_geometry(g, table, eid)
         rgba = None if colorid is None else colors.rgba(colorid)
         if rgba is not None and type(rgba) is not tuple:
             return None
